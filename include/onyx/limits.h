@@ -1,0 +1,25 @@
+// Resource limits applied to untrusted models and files. Every allocation sized by model data is checked against
+// these before memory is claimed, so a model that lies about a tensor's size gets an error, not an OOM kill.
+#pragma once
+
+#include <cstdint>
+
+namespace onyx {
+
+struct Limits {
+  // Largest single tensor (bytes) that import, shape inference or a kernel may allocate.
+  // Default: half of the machine's physical memory.
+  uint64_t max_tensor_bytes = 0;
+  // Deepest nesting of subgraphs (If/Loop/Scan bodies) accepted at import and run time.
+  int max_subgraph_depth = 64;
+  // Largest trip count a Loop may run (guards against a hostile `M` or a never-false condition).
+  int64_t max_loop_iterations = 100'000'000;
+};
+
+// The process-wide limits (initialized on first use). Not thread-safe to modify while models are running.
+Limits& limits();
+
+// Throws a kBadInput onyx::Error naming `what` when `bytes` exceeds limits().max_tensor_bytes.
+void check_tensor_bytes(uint64_t bytes, const char* what);
+
+}  // namespace onyx

@@ -1,0 +1,135 @@
+#include "parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace onyx {
+
+namespace {
+
+std::atomic<int> g_threads{0};
+thread_local bool t_in_parallel = false;
+
+class Pool {
+ public:
+  explicit Pool(int n) {
+    for (int i = 0; i < n; ++i) workers_.emplace_back([this] { loop(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+  size_t size() const { return workers_.size(); }
+
+  // Runs task(i) for i in [0, count) on the workers and the calling thread.
+  void run(int64_t count, const std::function<void(int64_t)>& task) {
+    std::unique_lock<std::mutex> lock(run_mu_);  // one parallel region at a time
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      task_ = &task;
+      count_ = count;
+      next_ = 0;
+      pending_ = count;
+      error_ = nullptr;
+      ++generation_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> l(mu_);
+    done_cv_.wait(l, [&] { return pending_ == 0; });
+    task_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void work() {
+    t_in_parallel = true;
+    for (;;) {
+      int64_t i;
+      const std::function<void(int64_t)>* task;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!task_ || next_ >= count_) break;
+        i = next_++;
+        task = task_;
+      }
+      try {
+        (*task)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      std::lock_guard<std::mutex> l(mu_);
+      if (--pending_ == 0) done_cv_.notify_all();
+    }
+    t_in_parallel = false;
+  }
+
+  void loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [&] { return stop_ || (generation_ != seen && task_ && next_ < count_); });
+        if (stop_) return;
+        seen = generation_;
+      }
+      work();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_, run_mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t)>* task_ = nullptr;
+  int64_t count_ = 0, next_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+  std::exception_ptr error_;
+  bool stop_ = false;
+};
+
+Pool& pool() {
+  static Pool p(std::max(0, num_threads() - 1));
+  return p;
+}
+
+}  // namespace
+
+int num_threads() {
+  int n = g_threads.load();
+  if (n <= 0) {
+    n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    g_threads.store(n);
+  }
+  return n;
+}
+
+void set_num_threads(int n) { g_threads.store(std::max(1, n)); }
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  const int threads = num_threads();
+  const int64_t chunks = std::min<int64_t>((n + grain - 1) / grain, static_cast<int64_t>(threads) * 4);
+  if (threads <= 1 || chunks <= 1 || t_in_parallel) {
+    fn(0, n);
+    return;
+  }
+  const int64_t per = (n + chunks - 1) / chunks;
+  pool().run(chunks, [&](int64_t c) {
+    const int64_t b = c * per;
+    const int64_t e = std::min(n, b + per);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace onyx

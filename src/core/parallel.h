@@ -1,0 +1,17 @@
+// A small process-wide thread pool for kernels that split work across cores.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace onyx {
+
+// Number of worker threads kernels may use (default: hardware concurrency). 1 disables threading.
+int num_threads();
+void set_num_threads(int n);
+
+// Runs fn(begin, end) over [0, n) split into chunks of at least `grain` items, on up to num_threads() threads.
+// Blocks until all chunks finish; rethrows the first exception a chunk threw. Nested calls run serially.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace onyx

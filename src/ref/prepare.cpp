@@ -1,0 +1,162 @@
+// prepare_model: opsets → function inlining → op resolution and upgrades → shape inference.
+#include <functional>
+
+#include "../ir/clone.h"
+#include "../ops/op.h"
+#include "onyx/limits.h"
+#include "onyx/ref.h"
+
+namespace onyx {
+
+namespace {
+
+void for_each_graph(Graph& g, const std::function<void(Graph&)>& fn) {
+  fn(g);
+  for (const auto& n : g.nodes()) {
+    for (Attribute& a : n->attributes) {
+      if (a.g) for_each_graph(*a.g, fn);
+      for (auto& sg : a.graphs) for_each_graph(*sg, fn);
+    }
+  }
+}
+
+void assign_opsets(Graph& g, const std::vector<OpsetImport>& imports) {
+  for_each_graph(g, [&](Graph& sub) {
+    for (const auto& n : sub.nodes()) {
+      if (n->opset != 0) continue;
+      for (const OpsetImport& o : imports) {
+        const bool o_default = o.domain.empty() || o.domain == "ai.onnx";
+        if ((n->domain.empty() && o_default) || o.domain == n->domain) n->opset = o.version;
+      }
+    }
+  });
+}
+
+// Replaces attribute references (ref_attr_name) in a node copied from a function body with the caller's values.
+void resolve_attr_refs(Node& n, const Node& caller) {
+  std::vector<Attribute> resolved;
+  for (Attribute& a : n.attributes) {
+    if (a.g) for (const auto& inner : a.g->nodes()) resolve_attr_refs(*inner, caller);
+    for (auto& sg : a.graphs)
+      for (const auto& inner : sg->nodes()) resolve_attr_refs(*inner, caller);
+    if (a.ref_attr_name.empty()) {
+      resolved.push_back(std::move(a));
+      continue;
+    }
+    if (const Attribute* given = caller.find_attr(a.ref_attr_name)) {
+      Attribute copy = *given;
+      copy.name = a.name;
+      resolved.push_back(std::move(copy));
+    }  // not given: the attribute is omitted, so the op's default applies
+  }
+  n.attributes = std::move(resolved);
+}
+
+// Inlines calls of model-local functions, repeatedly (functions may call functions), bounded in depth.
+void inline_functions(Model& model) {
+  if (model.functions.empty()) return;
+  for (int round = 0;; ++round) {
+    bool changed = false;
+    for_each_graph(*model.graph, [&](Graph& g) {
+      std::vector<Node*> calls;
+      for (const auto& n : g.nodes())
+        if (model.find_function(n->domain, n->op_type)) calls.push_back(n.get());
+      for (Node* call : calls) {
+        const Function& f = *model.find_function(call->domain, call->op_type);
+        const Graph& body = *f.body;
+        // Formal inputs map to the call's actual inputs; formal outputs to the call's outputs (after the call is
+        // removed, so the body's nodes can produce them). An output that is directly an input gets an Identity.
+        const std::vector<Value*> ins = call->inputs();
+        const std::vector<Value*> outs = call->outputs();
+        Node caller_copy;
+        caller_copy.attributes = call->attributes;
+        const std::string prefix = (call->name.empty() ? f.name : call->name) + "/";
+        g.remove_node(call);
+        std::unordered_map<const Value*, Value*> map;
+        for (size_t i = 0; i < body.inputs.size(); ++i) map[body.inputs[i]] = i < ins.size() ? ins[i] : nullptr;
+        std::vector<std::pair<Value*, Value*>> passthrough;  // (call input, call output)
+        for (size_t i = 0; i < body.outputs.size() && i < outs.size(); ++i) {
+          if (!outs[i]) continue;
+          auto it = map.find(body.outputs[i]);
+          if (it != map.end()) passthrough.emplace_back(it->second, outs[i]);
+          else map[body.outputs[i]] = outs[i];
+        }
+        clone_nodes_into(body, g, map, prefix, nullptr, [&](Node& n) {
+          n.opset = 0;
+          for (const OpsetImport& o : f.opset_imports) {
+            const bool o_default = o.domain.empty() || o.domain == "ai.onnx";
+            if ((n.domain.empty() && o_default) || o.domain == n.domain) n.opset = o.version;
+          }
+          if (n.opset == 0) n.opset = model.opset(n.domain);
+          resolve_attr_refs(n, caller_copy);
+        });
+        for (auto [src, dst] : passthrough) {
+          Node* id = g.add_node("Identity", "", {src}, {dst}, prefix + "identity");
+          id->opset = model.opset("");
+        }
+        changed = true;
+      }
+      if (!calls.empty()) g.sort_topologically();
+    });
+    if (!changed) break;
+    if (round >= limits().max_subgraph_depth)
+      fail_bad_input(model.path, ": model-local functions nest deeper than ", limits().max_subgraph_depth,
+                     " levels (recursive function?)");
+  }
+}
+
+}  // namespace
+
+
+
+namespace {
+
+void resolve_ops(Graph& root, const std::string& label) {
+  const OpRegistry& registry = OpRegistry::instance();
+  for_each_graph(root, [&](Graph& g) {
+    for (const auto& n : g.nodes()) {
+      const OpSchema* s = registry.find(n->domain, n->op_type, n->opset);
+      if (!s) {
+        const bool known_elsewhere = !registry.versions(n->domain, n->op_type).empty();
+        fail_unsupported(label, ": ", n->describe(), ": op ", n->domain.empty() ? "" : n->domain + ".", n->op_type,
+                         known_elsewhere ? " is not supported at opset " : " is not supported (opset ",
+                         n->opset, known_elsewhere ? "" : ")");
+      }
+      for (int guard = 0; s->upgrade && guard < 64; ++guard) {
+        const OpSchema* next = registry.next_version(*s);
+        if (!next) break;
+        s->upgrade(*n);
+        n->opset = next->since_version;
+        s = next;
+      }
+      // Trailing absent inputs do not count against the arity.
+      int present = static_cast<int>(n->num_inputs());
+      while (present > 0 && n->input(static_cast<size_t>(present) - 1) == nullptr) --present;
+      if (present < s->inputs.min || static_cast<int>(n->num_inputs()) > s->inputs.max) {
+        fail_bad_input(label, ": ", n->describe(), " has ", n->num_inputs(), " inputs, ", n->op_type, "-",
+                       s->since_version, " takes ", s->inputs.min,
+                       s->inputs.max == INT_MAX ? " or more" : (" to " + std::to_string(s->inputs.max)));
+      }
+      const int outs = static_cast<int>(n->num_outputs());
+      if (outs < s->outputs.min || outs > s->outputs.max) {
+        fail_bad_input(label, ": ", n->describe(), " has ", outs, " outputs, ", n->op_type, "-", s->since_version,
+                       " has ", s->outputs.min,
+                       s->outputs.max == INT_MAX ? " or more" : (" to " + std::to_string(s->outputs.max)));
+      }
+      if (!s->run) fail_unsupported(label, ": ", n->describe(), ": no reference kernel");
+    }
+  });
+}
+
+}  // namespace
+
+void prepare_model(Model& model, const PrepareOptions& options) {
+  if (!model.graph) fail_bad_input(model.path, ": model has no graph");
+  const std::string label = model.path.empty() ? "model" : model.path;
+  assign_opsets(*model.graph, model.opset_imports);
+  inline_functions(model);
+  resolve_ops(*model.graph, label);
+  if (options.infer_shapes) infer_shapes(model);
+}
+
+}  // namespace onyx
