@@ -1,5 +1,6 @@
 #include "onyx/tensor.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -33,12 +34,13 @@ To convert_element(const From& v, bool saturate) {
     } else if constexpr (std::is_integral_v<From>) {
       return std::to_string(v);
     } else {
-      const double d = static_cast<double>(static_cast<compute_t<From>>(v));
-      if (std::isnan(d)) return "NaN";
-      if (std::isinf(d)) return d > 0 ? "INF" : "-INF";
+      const auto c = static_cast<compute_t<From>>(v);
+      if (std::isnan(c)) return "NaN";
+      if (std::isinf(c)) return c > 0 ? "INF" : "-INF";
+      // Shortest text that reads back to the same value ("0.9767611", not "0.976761103"), as numpy prints it.
       char buf[64];
-      std::snprintf(buf, sizeof buf, "%.9g", d);
-      return buf;
+      const auto res = std::to_chars(buf, buf + sizeof buf, c);
+      return std::string(buf, res.ptr);
     }
   } else if constexpr (std::is_same_v<From, std::string>) {
     if constexpr (std::is_same_v<To, bool>) {
