@@ -12,6 +12,7 @@
 
 #include "../core/parallel.h"
 #include "onyx/dtype_dispatch.h"
+#include "broadcast.h"
 #include "op.h"
 
 namespace onyx::nn {
@@ -305,6 +306,65 @@ inline int32_t scalar_zero_point(const KernelContext& ctx, size_t i, DType expec
     ctx.fail("input ", i, " (zero point) has dtype ", dtype_name(t.dtype()), ", expected ", dtype_name(expect));
   if (t.numel() != 1 || t.rank() > 1) ctx.fail("input ", i, " (zero point) must be a scalar, got ", t.describe());
   return static_cast<int32_t>(t.get_int(0));
+}
+
+// numpy matmul of A x B: 1-D promotion and batch broadcasting.
+struct MatMulPlan {
+  int64_t m = 0, k = 0, n = 0;
+  std::vector<int64_t> batch;                // broadcast batch dims
+  std::vector<int64_t> a_batch, b_batch;     // each operand's batch dims
+  std::vector<int64_t> out_dims;
+};
+
+inline MatMulPlan plan_matmul(const Node& node, const std::vector<int64_t>& ad, const std::vector<int64_t>& bd) {
+  if (ad.empty() || bd.empty())
+    fail_bad_input(node.describe(), ": MatMul operands must have rank >= 1, got ", dims_to_string(ad), " and ",
+                   dims_to_string(bd));
+  MatMulPlan p;
+  const bool a1 = ad.size() == 1, b1 = bd.size() == 1;
+  p.m = a1 ? 1 : ad[ad.size() - 2];
+  p.k = ad.back();
+  const int64_t kb = b1 ? bd[0] : bd[bd.size() - 2];
+  p.n = b1 ? 1 : bd.back();
+  if (p.k != kb)
+    fail_bad_input(node.describe(), ": inner dimensions differ: ", dims_to_string(ad), " x ", dims_to_string(bd));
+  p.a_batch.assign(ad.begin(), ad.end() - (a1 ? 1 : 2));
+  p.b_batch.assign(bd.begin(), bd.end() - (b1 ? 1 : 2));
+  p.batch = broadcast_dims({p.a_batch, p.b_batch}, node);
+  p.out_dims = p.batch;
+  if (!a1) p.out_dims.push_back(p.m);
+  if (!b1) p.out_dims.push_back(p.n);
+  return p;
+}
+
+// Calls f(batch index, a matrix index, b matrix index) for every broadcast batch item.
+template <typename F>
+void for_each_batch(const MatMulPlan& p, F&& f) {
+  if (p.batch.empty()) {
+    f(int64_t{0}, int64_t{0}, int64_t{0});
+    return;
+  }
+  for_each_broadcast<2>(p.batch, {p.a_batch, p.b_batch}, [&](int64_t i, int64_t ia, int64_t ib) { f(i, ia, ib); });
+}
+
+// Symbolic numpy-matmul output shape of inputs ia x ib (unknown rank when either rank is unknown).
+inline Shape infer_matmul_shape(InferContext& ctx, size_t ia, size_t ib) {
+  const Shape& as = ctx.input_shape(ia);
+  const Shape& bs = ctx.input_shape(ib);
+  if (!as.rank_known() || !bs.rank_known()) return Shape::unknown_rank();
+  if (as.rank() == 0 || bs.rank() == 0)
+    ctx.fail("MatMul operands must have rank >= 1, got ", as.to_string(), " and ", bs.to_string());
+  const bool a1 = as.rank() == 1, b1 = bs.rank() == 1;
+  const Dim& ka = as[as.rank() - 1];
+  const Dim& kb = b1 ? bs[0] : bs[bs.rank() - 2];
+  if (ka.is_known() && kb.is_known() && ka.value() != kb.value())
+    ctx.fail("inner dimensions differ: ", as.to_string(), " x ", bs.to_string());
+  Shape ab(std::vector<Dim>(as.dims().begin(), as.dims().end() - (a1 ? 1 : 2)));
+  Shape bb(std::vector<Dim>(bs.dims().begin(), bs.dims().end() - (b1 ? 1 : 2)));
+  Shape out = broadcast_shapes({ab, bb}, ctx.node());
+  if (!a1) out.dims().push_back(as[as.rank() - 2]);
+  if (!b1) out.dims().push_back(bs[bs.rank() - 1]);
+  return out;
 }
 
 }  // namespace onyx::nn
