@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "broadcast.h"
 #include "onyx/dtype_dispatch.h"
 #include "op.h"
 
@@ -87,6 +88,54 @@ inline void infer_float_same_as_input(InferContext& ctx) {
                                   t == DType::kBFloat16))
     ctx.fail("input 0 must be a float tensor, got ", dtype_name(t));
   ctx.set_output_type(0, ctx.input_type(0));
+}
+
+// A scale/bias input unidirectionally broadcast to X (LayerNormalization, RMSNormalization), as doubles. When it
+// varies only within the normalized block X.dims[axis:] (the usual case: shape X.dims[axis:]) it is indexed by the
+// position in the block; otherwise by the flat element index of X.
+struct NormParam {
+  std::vector<double> v;
+  bool per_element = false;
+  double at(int64_t flat, int64_t in_block) const {
+    return v[static_cast<size_t>(per_element ? flat : in_block)];
+  }
+};
+
+inline NormParam broadcast_param(const Tensor& p, const std::vector<int64_t>& x_dims, size_t axis, const Node& node,
+                                 const char* what) {
+  const size_t xr = x_dims.size(), pr = p.rank();
+  if (pr > xr) fail_bad_input(node.describe(), ": ", what, " ", p.describe(), " has a higher rank than X");
+  bool block_only = true;
+  for (size_t k = 0; k < pr; ++k) {
+    const size_t xi = xr - pr + k;
+    const int64_t pd = p.dim(k);
+    if (pd != 1 && pd != x_dims[xi])
+      fail_bad_input(node.describe(), ": ", what, " ", p.describe(), " does not broadcast to X ",
+                     dims_to_string(x_dims));
+    if (xi < axis && pd != 1) block_only = false;
+  }
+  const std::vector<double> src = p.to_double_vector();
+  NormParam out;
+  out.per_element = !block_only;
+  std::vector<int64_t> target, pdims = p.dims();
+  if (block_only) {
+    target.assign(x_dims.begin() + static_cast<std::ptrdiff_t>(axis), x_dims.end());
+    if (pdims.size() > target.size()) pdims.erase(pdims.begin(), pdims.end() - static_cast<std::ptrdiff_t>(target.size()));
+  } else {
+    target = x_dims;
+  }
+  out.v.assign(static_cast<size_t>(checked_numel(target)), 0.0);
+  for_each_broadcast<1>(target, {pdims}, [&](int64_t o, int64_t i) {
+    out.v[static_cast<size_t>(o)] = src[static_cast<size_t>(i)];
+  });
+  return out;
+}
+
+// The float dtype a `stash_type` attribute names (1 float32, 10 float16, 11 float64, 16 bfloat16).
+inline DType stash_dtype(const Node& node) {
+  const int64_t s = node.attr_int("stash_type", 1);
+  if (s == 1 || s == 10 || s == 11 || s == 16) return static_cast<DType>(s);
+  fail_bad_input(node.describe(), ": stash_type ", s, " is not a float type");
 }
 
 }  // namespace onyx::reduce_detail
