@@ -55,7 +55,7 @@ ScanAttrs scan_attrs(const Node& node, bool batched) {
   if (batched) {
     a.in_dirs = list("directions", a.n_scan_in, 0);
     a.in_axes.assign(a.n_scan_in, 1);
-    a.out_axes.assign(a.n_scan_out, 1);
+    a.out_axes.assign(a.n_scan_out, 0);  // within a batch row; the row axis is prepended
     a.out_dirs.assign(a.n_scan_out, 0);
   } else {
     a.in_axes = list("scan_input_axes", a.n_scan_in, 0);
