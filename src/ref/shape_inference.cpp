@@ -134,7 +134,7 @@ class Driver {
       if (!v) continue;
       Known& k = scope.at(v);
       TypeInfo inferred = i < ctx.output_types().size() ? ctx.output_types()[i] : TypeInfo{};
-      if (i < folded.size() && folded[i].is_tensor()) {
+      if (i < folded.size() && folded[i].is_tensor() && !folded[i].is_optional) {
         const Tensor& t = folded[i].tensor;
         if (t.numel() <= kMaxFoldElements) {
           inferred = TypeInfo::tensor(t.dtype(), t.shape());
