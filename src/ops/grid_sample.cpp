@@ -100,7 +100,7 @@ T convert_result(double v) {
     return to_storage<T>(v);
   } else {
     if (std::isnan(v)) return T(0);
-    const double r = std::round(v);
+    const double r = std::trunc(v);
     if (r <= static_cast<double>(std::numeric_limits<T>::lowest())) return std::numeric_limits<T>::lowest();
     if (r >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
     return static_cast<T>(r);
@@ -147,7 +147,9 @@ void run_typed(KernelContext& ctx, const GridSampleAttrs& a) {
         if (a.mode == Mode::kNearest) v = r == 3 ? std::round(v) : std::nearbyint(v);
         const double lo = a.align_corners ? 0.0 : -0.5;
         const double hi = a.align_corners ? len - 1 : len - 0.5;
-        if (v < lo || v > hi) {
+        // Linear and nearest move an outside coordinate in (which for linear equals padding each tap); cubic, like
+        // PyTorch, keeps the coordinate and pads each of its four taps.
+        if ((v < lo || v > hi) && a.mode != Mode::kCubic) {
           if (a.padding == Padding::kBorder) v = std::clamp(v, 0.0, len - 1);
           else if (a.padding == Padding::kReflection) v = reflect(v, lo, hi);
         }

@@ -120,6 +120,7 @@ InputSlots slots_of(const Node& node) {
 struct SizePlan {
   std::vector<int64_t> out;
   std::vector<double> scale;
+  bool float_scale = false;  // scales came from the (float) scales input
 };
 
 int64_t checked_size(double v, const Node& node) {
@@ -132,6 +133,7 @@ SizePlan plan_sizes(const std::vector<int64_t>& in, const std::vector<int64_t>& 
                     const std::vector<double>* scales, const std::vector<int64_t>* sizes, const Node& node) {
   SizePlan p{in, std::vector<double>(in.size(), 1.0)};
   if (scales) {
+    p.float_scale = true;
     if (scales->size() != axes.size())
       fail_bad_input(node.describe(), ": scales has ", scales->size(), " elements, expected ", axes.size());
     for (size_t i = 0; i < axes.size(); ++i) {
@@ -199,25 +201,29 @@ struct AxisTaps {
 
 // `out` is the integer output length; length_resized is the real-valued in * scale (they differ when the size
 // came from a scale that does not divide evenly), which the align_corners and crop formulas divide by.
-double original_coord(const ResizeAttrs& a, double x, int64_t in, int64_t out, double scale, double roi_start,
-                      double roi_end) {
-  const double fin = static_cast<double>(in);
-  const double length_resized = scale * fin;
+// F is the arithmetic of the mapping: float when the scale came from the float scales input (as ONNX Runtime and
+// the ONNX reference compute, which decides floor/round ties such as 8 / 1.6f), double when derived from sizes.
+template <typename F>
+double original_coord(const ResizeAttrs& a, int64_t xi, int64_t in, int64_t out, F scale, F roi_start, F roi_end) {
+  const F x = static_cast<F>(xi);
+  const F fin = static_cast<F>(in);
+  const F length_resized = scale * fin;
+  const F half = F(0.5), one = F(1);
   switch (a.coord) {
-    case Coord::kHalfPixel: return (x + 0.5) / scale - 0.5;
+    case Coord::kHalfPixel: return (x + half) / scale - half;
     case Coord::kHalfPixelSymmetric: {
-      const double adjustment = static_cast<double>(out) / length_resized;
-      const double center = fin / 2;
-      return center * (1 - adjustment) + (x + 0.5) / scale - 0.5;
+      const F adjustment = static_cast<F>(out) / length_resized;
+      const F center = fin / 2;
+      return center * (one - adjustment) + (x + half) / scale - half;
     }
-    case Coord::kPytorchHalfPixel: return length_resized > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
-    case Coord::kAlignCorners: return length_resized != 1 ? x * (fin - 1) / (length_resized - 1) : 0.0;
+    case Coord::kPytorchHalfPixel: return length_resized > one ? (x + half) / scale - half : F(0);
+    case Coord::kAlignCorners: return length_resized != one ? x * (fin - one) / (length_resized - one) : F(0);
     case Coord::kAsymmetric: return x / scale;
-    case Coord::kTfHalfPixelForNN: return (x + 0.5) / scale;
+    case Coord::kTfHalfPixelForNN: return (x + half) / scale;
     case Coord::kTfCropAndResize:
-      return length_resized != 1
-                 ? roi_start * (fin - 1) + x * (roi_end - roi_start) * (fin - 1) / (length_resized - 1)
-                 : 0.5 * (roi_start + roi_end) * (fin - 1);
+      return length_resized != one
+                 ? roi_start * (fin - one) + x * (roi_end - roi_start) * (fin - one) / (length_resized - one)
+                 : half * (roi_start + roi_end) * (fin - one);
   }
   return x;
 }
@@ -240,7 +246,8 @@ double cubic_weight(double d, double A) {
   return 0;
 }
 
-AxisTaps axis_taps(const ResizeAttrs& a, int64_t in, int64_t out, double scale, double roi_start, double roi_end) {
+AxisTaps axis_taps(const ResizeAttrs& a, int64_t in, int64_t out, double scale, bool float_scale, double roi_start,
+                   double roi_end) {
   AxisTaps t;
   const size_t sout = static_cast<size_t>(out);
   t.outside.assign(sout, 0);
@@ -258,7 +265,9 @@ AxisTaps axis_taps(const ResizeAttrs& a, int64_t in, int64_t out, double scale, 
   t.weight.assign(sout * static_cast<size_t>(t.n), 0.0);
   std::vector<double> w(static_cast<size_t>(t.n));
   for (int64_t xo = 0; xo < out; ++xo) {
-    double x = original_coord(a, static_cast<double>(xo), in, out, scale, roi_start, roi_end);
+    double x = float_scale ? original_coord<float>(a, xo, in, out, static_cast<float>(scale),
+                                                   static_cast<float>(roi_start), static_cast<float>(roi_end))
+                           : original_coord<double>(a, xo, in, out, scale, roi_start, roi_end);
     const size_t base = static_cast<size_t>(xo * t.n);
     if (a.coord == Coord::kTfCropAndResize && (x < 0 || x > static_cast<double>(in - 1))) {
       t.outside[static_cast<size_t>(xo)] = 1;
@@ -324,7 +333,7 @@ T convert_result(double v) {
     return v != 0;
   } else {
     if (std::isnan(v)) return T(0);
-    const double r = std::round(v);
+    const double r = std::trunc(v);  // like a cast, as ONNX Runtime and the ONNX reference do
     const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
     const double hi = static_cast<double>(std::numeric_limits<T>::max());
     if (r <= lo) return std::numeric_limits<T>::lowest();
@@ -452,7 +461,7 @@ void resize_kernel(KernelContext& ctx, const ResizeAttrs& a) {
       taps.push_back(std::move(t));
       continue;
     }
-    taps.push_back(axis_taps(a, x.dim(u), plan.out[u], plan.scale[u], roi_start[u], roi_end[u]));
+    taps.push_back(axis_taps(a, x.dim(u), plan.out[u], plan.scale[u], plan.float_scale, roi_start[u], roi_end[u]));
   }
   if (x.dtype() == DType::kString) {
     interpolate<std::string>(x, y, taps, a.extrapolation);
