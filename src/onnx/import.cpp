@@ -5,6 +5,7 @@
 
 #include "onyx/limits.h"
 #include "onyx/onnx.h"
+#include "onyx/validate.h"
 #include "proto_convert.h"
 
 namespace onyx {
@@ -55,8 +56,12 @@ class Importer {
     // Pass 1: every node output becomes a value, so inputs may refer to nodes later in file order and subgraphs
     // may capture any value of this graph.
     for (const auto& np : gp.node()) {
-      for (const std::string& out : np.output()) {
+      for (int k = 0; k < np.output_size(); ++k) {
+        const std::string& out = np.output(k);
         if (out.empty()) continue;
+        for (int j = 0; j < k; ++j)
+          if (np.output(j) == out)
+            fail_bad_input(where, ": node '", np.name(), "' (", np.op_type(), ") lists output '", out, "' twice");
         if (Value* existing = g->find_value(out)) {
           if (existing->is_initializer())
             fail_bad_input(where, ": node '", np.name(), "' (", np.op_type(), ") output '", out,
@@ -203,8 +208,25 @@ Function import_function(const onnx::FunctionProto& fp, Importer& importer, cons
 
 }  // namespace
 
-Model parse_model(std::string_view bytes, const std::string& base_dir, const std::string& label,
-                  const LoadOptions& options) {
+namespace {
+
+// Error messages are one line naming the file: names taken from the model may hold control characters.
+std::string one_line(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += "?";
+    else out += c;
+  }
+  return out;
+}
+
+Model parse_model_unchecked(std::string_view bytes, const std::string& base_dir, const std::string& label,
+                            const LoadOptions& options) {
   if (bytes.empty()) fail_bad_input(label, ": file is empty, not an ONNX model");
   onnx::ModelProto mp;
   if (bytes.size() > static_cast<size_t>(INT_MAX) ||
@@ -233,7 +255,22 @@ Model parse_model(std::string_view bytes, const std::string& base_dir, const std
   Importer importer(label, proto::ExternalData{base_dir, options.load_external_data});
   for (const auto& fp : mp.functions()) m.functions.push_back(import_function(fp, importer, label));
   m.graph = importer.import_graph(mp.graph(), nullptr, 0);
+  validate_model(m, label);
   return m;
+}
+
+}  // namespace
+
+Model parse_model(std::string_view bytes, const std::string& base_dir, const std::string& label,
+                  const LoadOptions& options) {
+  try {
+    return parse_model_unchecked(bytes, base_dir, label, options);
+  } catch (const Error& e) {
+    // Errors raised inside the IR (duplicate names, cycles) do not know the file: name it.
+    const std::string_view msg = e.what();
+    const bool named = msg.substr(0, label.size()) == label;
+    throw Error(e.code(), one_line(named ? std::string(msg) : label + ": " + std::string(msg)));
+  }
 }
 
 Model load_model(const std::string& path, const LoadOptions& options) {

@@ -119,8 +119,9 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, const ExternalData& ext, co
     const bool raw = p.has_raw_data();
     uint64_t present = 0;
     if (raw) present = p.raw_data().size();
-    else present = static_cast<uint64_t>(p.float_data_size() + p.int32_data_size() + p.int64_data_size() +
-                                         p.double_data_size() + p.uint64_data_size());
+    else present = static_cast<uint64_t>(p.float_data_size()) + static_cast<uint64_t>(p.int32_data_size()) +
+                   static_cast<uint64_t>(p.int64_data_size()) + static_cast<uint64_t>(p.double_data_size()) +
+                   static_cast<uint64_t>(p.uint64_data_size());
     if ((raw && present != expected_bytes) || (!raw && present != static_cast<uint64_t>(numel)))
       fail_bad_input(where, ": data holds ", present, raw ? " bytes" : " values", ", shape ", dims_to_string(dims),
                      " of ", dtype_name(dtype), " needs ", raw ? expected_bytes : static_cast<uint64_t>(numel));
