@@ -10,6 +10,7 @@ packages=(
   libopenblas-dev                                 # BLAS for the ref backend and the cpu target
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and benchmarks
   libcli11-dev libfmt-dev nlohmann-json3-dev      # CLI
+  zlib1g-dev                                      # .npz archives (deflate)
   libonnx-testdata                                # ONNX backend test data (conformance oracle)
   python3 python3-numpy                           # test-time tools: numpy interop tests
   python3-torch python3-torchvision               # test-time: the real PyTorch ONNX exporter (tests/models)

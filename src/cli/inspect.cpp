@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "inspect_data.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 
@@ -254,6 +255,7 @@ void add_inspect_command(CLI::App& app) {
   model->add_flag("--json", o->json, "Machine-readable JSON on stdout");
   model->add_flag("--no-shape-inference", o->no_infer, "Show shapes exactly as the file states them");
   set_action(model, [o] { return inspect_model(*o); });
+  add_inspect_data_subcommand(*inspect);
 }
 
 }  // namespace onyx::cli
