@@ -66,7 +66,16 @@ void infer_cast(InferContext& ctx) {
   infer_cast_to(ctx, cast_target(ctx.node()));
 }
 
+// Dtypes Tensor::cast converts: numeric, bool, string, float8 e4m3fn/e5m2.
+bool castable(DType t) {
+  return elementwise::in_family(t, elementwise::Family::kAny) || t == DType::kFloat8E4M3FN ||
+         t == DType::kFloat8E5M2;
+}
+
 Tensor do_cast(const KernelContext& ctx, const Tensor& x, DType to) {
+  if (!castable(x.dtype()) || !castable(to))
+    fail_unsupported(ctx.node().describe(), ": cast from ", dtype_name(x.dtype()), " to ", dtype_name(to),
+                     " is not supported");
   if (x.dtype() == to) return x;  // same dtype: no conversion (storage is shared, never written)
   return x.cast(to, cast_saturate(ctx.node()));
 }

@@ -4,6 +4,7 @@
 // add dtypes: Max/Min take any numeric type, Mean/Sum floats). Max/Min propagate NaN (like numpy.maximum).
 // Results accumulate in the compute type (float32 for float16/bfloat16) and round once at the end.
 #include <cmath>
+#include <string>
 
 #include "elementwise.h"
 
@@ -24,7 +25,7 @@ void infer_nary(InferContext& ctx) {
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     const DType t = elementwise::known_dtype(ctx, i);
     elementwise::check_dtype(ctx.node(), "input", t, F);
-    elementwise::check_same_dtype(ctx.node(), dtype, t, "inputs", "inputs");
+    elementwise::check_same_dtype(ctx.node(), dtype, t, "the first input", ("input " + std::to_string(i)).c_str());
     if (t != DType::kUndefined) dtype = t;
     shapes.push_back(ctx.input_shape(i));
   }
@@ -74,8 +75,8 @@ void run_nary(KernelContext& ctx) {
   for (size_t i = 0; i < n; ++i) {
     const Tensor& t = ctx.input(i);
     elementwise::check_dtype(ctx.node(), "input", t.dtype(), F);
-    elementwise::check_same_dtype(ctx.node(), ins.empty() ? t.dtype() : ins[0]->dtype(), t.dtype(), "inputs",
-                                  "inputs");
+    elementwise::check_same_dtype(ctx.node(), ins.empty() ? t.dtype() : ins[0]->dtype(), t.dtype(), "input 0",
+                                  ("input " + std::to_string(i)).c_str());
     if (!Broadcast && !ins.empty() && t.dims() != ins[0]->dims())
       ctx.fail("inputs must have the same shape (no broadcasting before opset 8), got ", ins[0]->describe(), " and ",
                t.describe());

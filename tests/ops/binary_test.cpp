@@ -134,3 +134,28 @@ TEST(Binary, InferBroadcastsShapes) {
 
 }  // namespace
 }  // namespace onyx
+
+namespace onyx {
+namespace {
+
+TEST(Binary, PropagatesShapeLikePartialValues) {
+  const TypeInfo vec2 = TypeInfo::tensor(DType::kInt64, Shape({2}));
+  const TypeInfo scalar = TypeInfo::tensor(DType::kInt64, Shape(std::vector<Dim>{}));
+  std::vector<Dim> shape = {Dim::symbol("batch"), Dim(6)};
+  // [batch, 6] * 1 keeps the symbol; [batch, 6] * 2 knows only the second element.
+  EXPECT_EQ(test::dims_string(test::infer_partial("Mul", 14, {{vec2, shape}, {scalar, std::vector<Dim>{Dim(1)}}})),
+            "batch,6");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Mul", 14, {{vec2, shape}, {scalar, std::vector<Dim>{Dim(2)}}})),
+            "?,12");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Add", 14, {{vec2, shape}, {vec2, std::vector<Dim>{0, 1}}})),
+            "batch,7");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Div", 14, {{vec2, shape}, {vec2, std::vector<Dim>{1, 0}}})),
+            "batch,?");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Sub", 14, {{vec2, shape}, {vec2, std::vector<Dim>{0, 2}}})),
+            "batch,4");
+  // Without both partials nothing is published.
+  EXPECT_EQ(test::dims_string(test::infer_partial("Add", 14, {{vec2, shape}, {vec2, std::nullopt}})), "none");
+}
+
+}  // namespace
+}  // namespace onyx

@@ -80,3 +80,34 @@ TEST(CastLike, TakesTheTargetDtype) {
 
 }  // namespace
 }  // namespace onyx
+
+namespace onyx {
+namespace {
+
+TEST(Cast, PassesPartialValuesThroughIntegerCasts) {
+  const TypeInfo vec2 = TypeInfo::tensor(DType::kInt64, Shape({2}));
+  std::vector<Dim> shape = {Dim::symbol("batch"), Dim(6)};
+  auto to = [](DType t) { return std::vector<Attribute>{test::attr_int("to", static_cast<int64_t>(t))}; };
+  EXPECT_EQ(test::dims_string(test::infer_partial("Cast", 13, {{vec2, shape}}, to(DType::kInt32))), "batch,6");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Cast", 13, {{vec2, shape}}, to(DType::kInt64))), "batch,6");
+  EXPECT_EQ(test::dims_string(test::infer_partial("Cast", 13, {{vec2, shape}}, to(DType::kFloat32))), "none");
+}
+
+}  // namespace
+}  // namespace onyx
+
+namespace onyx {
+namespace {
+
+TEST(Cast, UnsupportedFloat8VariantsNameTheNode) {
+  try {
+    cast(test::f32({1}, {1}), DType::kFloat8E4M3FNUZ);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("node 'node'"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace onyx

@@ -3,10 +3,12 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "op_test_util.h"
+#include "ops/op.h"
 
 namespace onyx::test {
 
@@ -54,6 +56,33 @@ inline std::vector<bool> bools(const Tensor& t) {
   std::vector<bool> out;
   for (int64_t i = 0; i < t.numel(); ++i) out.push_back(t.data<bool>()[i]);
   return out;
+}
+
+// Runs the `infer` of op_type at `opset` directly on inputs given by type and partial value (as the inference
+// driver would see them after Shape ops); returns output 0's partial value.
+struct InferInput {
+  TypeInfo type;
+  std::optional<std::vector<Dim>> partial;
+};
+inline std::optional<std::vector<Dim>> infer_partial(const std::string& op_type, int64_t opset,
+                                                     std::vector<InferInput> ins, std::vector<Attribute> attrs = {}) {
+  Graph g;
+  std::vector<Value*> vals;
+  for (size_t i = 0; i < ins.size(); ++i) vals.push_back(g.add_value("in" + std::to_string(i)));
+  Node* n = g.add_node(op_type, "", vals, {g.add_value("out")}, "node");
+  n->attributes = std::move(attrs);
+  n->opset = opset;
+  std::vector<InferContext::Input> inputs;
+  for (auto& in : ins) inputs.push_back({&in.type, nullptr, in.partial ? &*in.partial : nullptr});
+  InferContext ctx(*n, inputs);
+  OpRegistry::instance().find("", op_type, opset)->infer(ctx);
+  return ctx.output_partials()[0];
+}
+inline std::string dims_string(const std::optional<std::vector<Dim>>& dims) {
+  if (!dims) return "none";
+  std::string s;
+  for (const Dim& d : *dims) s += (s.empty() ? "" : ",") + d.to_string();
+  return s;
 }
 
 }  // namespace onyx::test
