@@ -8,7 +8,8 @@ using test::i64;
 using test::iota_f;
 
 TEST(Reshape, ZeroCopiesInputDimAndMinusOneIsInferred) {
-  test::SingleOp op{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{2, 12}));
   EXPECT_EQ(op.infer()[0].to_string(), "float32[2,12]");
@@ -42,7 +43,9 @@ TEST(Reshape, BadShapesFailNamingTheNode) {
 }
 
 TEST(Reshape, Opset1ShapeAttributeIsUpgraded) {
-  test::SingleOp op{.op_type = "Reshape", .opset = 1, .inputs = {iota_f({2, 3})},
+  test::SingleOp op{.op_type = "Reshape",
+                    .opset = 1,
+                    .inputs = {iota_f({2, 3})},
                     .attributes = {test::attr_ints("shape", {3, 2})}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{3, 2}));
@@ -50,21 +53,25 @@ TEST(Reshape, Opset1ShapeAttributeIsUpgraded) {
 }
 
 TEST(Reshape, SymbolicInputWithConstantShape) {
-  test::SingleOp op{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
   auto m = op.build();
-  m->graph->inputs[0]->type = TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  m->graph->inputs[0]->type =
+      TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   prepare_model(*m);
   EXPECT_EQ(m->graph->outputs[0]->type.to_string(), "float32[batch,12]");
   // [-1, 12] solves the symbol by cancelling the known factors.
-  test::SingleOp op2{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({-1, 12})}, .constant_inputs = {1}};
+  test::SingleOp op2{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({-1, 12})}, .constant_inputs = {1}};
   auto m2 = op2.build();
-  m2->graph->inputs[0]->type = TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  m2->graph->inputs[0]->type =
+      TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   prepare_model(*m2);
   EXPECT_EQ(m2->graph->outputs[0]->type.to_string(), "float32[batch,12]");
 }
 
-// Builds x[batch,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat(.., [-1]) -> Reshape: the exporter pattern for
-// "flatten but keep the batch".
+// Builds x[batch,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat(.., [-1]) -> Reshape: the exporter pattern
+// for "flatten but keep the batch".
 std::shared_ptr<Model> batch_flatten_model(bool gather_1d) {
   auto m = std::make_shared<Model>();
   m->ir_version = 8;

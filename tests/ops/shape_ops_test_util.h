@@ -10,8 +10,12 @@ namespace onyx::test {
 inline Tensor i64(std::vector<int64_t> v) {
   return Tensor::from_vector<int64_t>({static_cast<int64_t>(v.size())}, v);
 }
-inline Tensor i64(std::vector<int64_t> dims, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(dims, v); }
-inline Tensor f32(std::vector<int64_t> dims, std::vector<float> v) { return Tensor::from_vector<float>(dims, v); }
+inline Tensor i64(std::vector<int64_t> dims, std::vector<int64_t> v) {
+  return Tensor::from_vector<int64_t>(dims, v);
+}
+inline Tensor f32(std::vector<int64_t> dims, std::vector<float> v) {
+  return Tensor::from_vector<float>(dims, v);
+}
 // 0, 1, 2, ... as float32
 inline Tensor iota_f(std::vector<int64_t> dims) {
   Tensor t(DType::kFloat32, dims);
@@ -22,7 +26,8 @@ inline Tensor iota_f(std::vector<int64_t> dims) {
 inline std::vector<std::string> infer_with(const SingleOp& op, size_t input, Shape declared) {
   auto m = op.build();
   for (Value* v : m->graph->inputs)
-    if (v->name() == "in" + std::to_string(input)) v->type = TypeInfo::tensor(v->type.dtype, std::move(declared));
+    if (v->name() == "in" + std::to_string(input))
+      v->type = TypeInfo::tensor(v->type.dtype, std::move(declared));
   prepare_model(*m);
   std::vector<std::string> out;
   for (const Value* v : m->graph->outputs) out.push_back(v->type.to_string());
