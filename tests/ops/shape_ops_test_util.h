@@ -44,4 +44,44 @@ inline void expect_bad_input(const SingleOp& op, const std::string& needle) {
   }
 }
 
+// Builds small multi-node graphs by hand (opset 18): inputs with declared types, initializers, nodes.
+struct GraphBuilder {
+  std::shared_ptr<Model> model = std::make_shared<Model>();
+  Graph* g;
+  explicit GraphBuilder(int64_t opset = 18) {
+    model->ir_version = 8;
+    model->opset_imports = {{"", opset}};
+    model->graph = std::make_shared<Graph>();
+    g = model->graph.get();
+    g->name = "test";
+  }
+  Value* input(const std::string& name, DType dt, Shape shape) {
+    Value* v = g->add_value(name);
+    v->type = TypeInfo::tensor(dt, std::move(shape));
+    g->inputs.push_back(v);
+    return v;
+  }
+  Value* constant(const std::string& name, Tensor t) {
+    Value* v = g->add_value(name);
+    v->type = TypeInfo::tensor(t.dtype(), t.shape());
+    v->initializer = std::move(t);
+    g->initializers.push_back(v);
+    return v;
+  }
+  Value* node(const std::string& op, std::vector<Value*> ins, const std::string& out,
+              std::vector<Attribute> attrs = {}) {
+    Value* v = g->add_value(out);
+    Node* n = g->add_node(op, "", std::move(ins), {v}, out);
+    n->attributes = std::move(attrs);
+    return v;
+  }
+  void output(Value* v) { g->outputs.push_back(v); }
+  // Prepares (resolution + shape inference) and returns the model.
+  std::shared_ptr<Model> prepare() {
+    prepare_model(*model);
+    return model;
+  }
+  std::string type_of(const std::string& name) const { return g->find_value(name)->type.to_string(); }
+};
+
 }  // namespace onyx::test
