@@ -176,15 +176,15 @@ void infer_pad(InferContext& ctx) {
     ctx.set_output(0, dt, Shape::unknown_rank());
     return;
   }
-  const Tensor* pads_c = ctx.input_constant(1);  // exact (pads may be negative)
+  const auto pads_v = known_ints(ctx, 1);  // exact values only (pads may be negative)
   std::optional<std::vector<int64_t>> axes;
   bool axes_known = true;
   if (ctx.has_input(3)) axes_known = (axes = known_ints(ctx, 3)).has_value();
-  if (!pads_c || !axes_known || (pads_c->dtype() != DType::kInt64 && pads_c->dtype() != DType::kInt32)) {
+  if (!pads_v || !axes_known) {
     ctx.set_output(0, dt, unknown_dims(in.rank()));
     return;
   }
-  const auto pads = axis_pads(ctx.node(), in.rank(), pads_c->to_int64_vector(), axes);
+  const auto pads = axis_pads(ctx.node(), in.rank(), *pads_v, axes);
   std::vector<Dim> out = in.dims();
   for (size_t i = 0; i < in.rank(); ++i) {
     const int64_t delta = pads[i].first + pads[i].second;

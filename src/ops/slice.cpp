@@ -115,14 +115,14 @@ void infer_slice(InferContext& ctx) {
   bool axes_known = true, steps_known = true;
   if (ctx.has_input(3)) axes_known = (axes = known_ints(ctx, 3)).has_value();
   if (ctx.has_input(4)) steps_known = (steps = known_ints(ctx, 4)).has_value();
-  // Negative starts/ends/steps are exact only from constants (partials cannot hold negatives).
-  auto exact = [&](size_t i) { return !ctx.has_input(i) || ctx.input_constant(i) != nullptr; };
+  // known_ints only succeeds when every value is exact (a constant, or a partial of known non-negative
+  // numbers).
   std::vector<Dim> out = in.dims();
   if (!axes_known) {
     ctx.set_output(0, dt, unknown_dims(in.rank()));
     return;
   }
-  if (!starts || !ends || !steps_known || !exact(1) || !exact(2) || !exact(4)) {
+  if (!starts || !ends || !steps_known) {
     // The sliced axes are unknown; the others keep their size.
     if (axes) {
       for (int64_t a : *axes)
