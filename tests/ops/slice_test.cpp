@@ -60,3 +60,16 @@ TEST(Slice, InferenceWithSymbolsAndPartials) {
 
 }  // namespace
 }  // namespace onyx
+
+namespace onyx {
+namespace {
+
+TEST(Slice, EmptyAxisWithNegativeStep) {
+  test::SingleOp op{.op_type = "Slice",
+                    .inputs = {Tensor(DType::kFloat32, {0, 2}), test::i64({-1}), test::i64({kMin}),
+                               test::i64({0}), test::i64({-1})}};
+  EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{0, 2}));
+}
+
+}  // namespace
+}  // namespace onyx
