@@ -80,13 +80,19 @@ void infer_concat(InferContext& ctx) {
   bool first = true;
   std::vector<Dim> partial;
   bool partial_ok = true;
+  bool any_partial = false;
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     if (!ctx.has_input(i)) continue;
     const Shape& s = ctx.input_shape(i);
-    if (const auto* p = ctx.input_partial(i); p && partial_ok)
+    // Elements of shape-like inputs; an input of known length without a partial adds unknown elements.
+    if (const auto* p = ctx.input_partial(i)) {
       partial.insert(partial.end(), p->begin(), p->end());
-    else
+      any_partial = true;
+    } else if (auto len = known_length(ctx, i); len && s.rank() == 1 && *len <= 64) {
+      partial.insert(partial.end(), static_cast<size_t>(*len), Dim());
+    } else {
       partial_ok = false;
+    }
     if (!s.rank_known()) {
       total_known = false;
       continue;
@@ -112,7 +118,7 @@ void infer_concat(InferContext& ctx) {
       if (ctx.has_input(i) && ctx.input_shape(i).rank_known()) out[axis] = ctx.input_shape(i)[axis];
   }
   ctx.set_output(0, dt, Shape(std::move(out)));
-  if (partial_ok && *rank == 1) ctx.set_output_partial(0, std::move(partial));
+  if (partial_ok && any_partial && *rank == 1) ctx.set_output_partial(0, std::move(partial));
 }
 
 }  // namespace

@@ -42,9 +42,10 @@ void run_depth_to_space(KernelContext& ctx) {
   if (x.rank() != 4) ctx.fail("input must be 4-D [N,C,H,W], got ", dims_to_string(x.dims()));
   const int64_t b = blocksize(ctx.node());
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-  if (c % (b * b) != 0) ctx.fail("channels ", c, " are not divisible by blocksize^2 = ", b * b);
-  const int64_t oc = c / (b * b);
-  const std::vector<int64_t> out_dims{n, oc, h * b, w * b};
+  const int64_t bb = checked_mul(b, b, ctx.node());
+  if (c % bb != 0) ctx.fail("channels ", c, " are not divisible by blocksize^2 = ", bb);
+  const int64_t oc = c / bb;
+  const std::vector<int64_t> out_dims{n, oc, checked_mul(h, b, ctx.node()), checked_mul(w, b, ctx.node())};
   if (crd_mode(ctx.node()))
     ctx.set_output(0, permuted_copy(x, {n, oc, b, b, h, w}, {0, 1, 4, 2, 5, 3}, out_dims, "DepthToSpace"));
   else
@@ -57,14 +58,16 @@ void run_space_to_depth(KernelContext& ctx) {
   const int64_t b = blocksize(ctx.node());
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
   if (h % b != 0 || w % b != 0) ctx.fail("spatial size ", h, "x", w, " is not divisible by blocksize ", b);
-  ctx.set_output(0, permuted_copy(x, {n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
-                                  {n, c * b * b, h / b, w / b}, "SpaceToDepth"));
+  ctx.set_output(0,
+                 permuted_copy(x, {n, c, h / b, b, w / b, b}, {0, 3, 5, 1, 2, 4},
+                               {n, checked_mul(c, checked_mul(b, b, ctx.node()), ctx.node()), h / b, w / b},
+                               "SpaceToDepth"));
 }
 
 Dim scaled(const Dim& d, int64_t mul, int64_t div, const InferContext& ctx, const char* what) {
   if (!d.is_known()) return Dim();
   if (d.value() % div != 0) ctx.fail(what, " ", d.value(), " is not divisible by ", div);
-  return Dim(d.value() / div * mul);
+  return Dim(checked_mul(d.value() / div, mul, ctx.node()));
 }
 
 void infer_depth_to_space(InferContext& ctx) {
@@ -76,7 +79,7 @@ void infer_depth_to_space(InferContext& ctx) {
   if (in.rank() != 4) ctx.fail("input must be 4-D [N,C,H,W], got ", in.to_string());
   ctx.set_output(
       0, dt,
-      Shape(std::vector<Dim>{in[0], scaled(in[1], 1, b * b, ctx, "channels"),
+      Shape(std::vector<Dim>{in[0], scaled(in[1], 1, checked_mul(b, b, ctx.node()), ctx, "channels"),
                              scaled(in[2], b, 1, ctx, "height"), scaled(in[3], b, 1, ctx, "width")}));
 }
 
@@ -88,7 +91,7 @@ void infer_space_to_depth(InferContext& ctx) {
   if (in.rank() != 4) ctx.fail("input must be 4-D [N,C,H,W], got ", in.to_string());
   ctx.set_output(
       0, dt,
-      Shape(std::vector<Dim>{in[0], scaled(in[1], b * b, 1, ctx, "channels"),
+      Shape(std::vector<Dim>{in[0], scaled(in[1], checked_mul(b, b, ctx.node()), 1, ctx, "channels"),
                              scaled(in[2], 1, b, ctx, "height"), scaled(in[3], 1, b, ctx, "width")}));
 }
 

@@ -2,6 +2,8 @@
 // without repeating the edge), edge (repeat the edge), wrap (opset 19: cyclic). Opset 1 called the attribute
 // `paddings`; opsets 1-10 took pads and value as attributes (upgraded to inputs; the float `value` attribute
 // is kept as the fill when no constant_value input exists); opset 18 adds the `axes` input.
+#include <cstdlib>
+
 #include "shape_ops_util.h"
 
 namespace onyx {
@@ -56,6 +58,10 @@ std::vector<std::pair<int64_t, int64_t>> axis_pads(const Node& node, size_t rank
   for (size_t i = 0; i < ax.size(); ++i) {
     const size_t a = static_cast<size_t>(ax[i]);
     if (seen[a]) fail_bad_input(node.describe(), ": axis ", a, " is repeated");
+    // Bounded so that size arithmetic cannot overflow; anything larger could never be allocated anyway.
+    constexpr int64_t kMaxPad = int64_t{1} << 48;
+    if (std::abs(pads[i]) > kMaxPad || std::abs(pads[i + ax.size()]) > kMaxPad)
+      fail_bad_input(node.describe(), ": pads ", dims_to_string(pads), " are too large");
     seen[a] = true;
     out[a] = {pads[i], pads[i + ax.size()]};
   }
@@ -91,7 +97,8 @@ void run_pad(KernelContext& ctx) {
   const size_t rank = x.rank();
   std::vector<int64_t> out_dims(rank);
   for (size_t i = 0; i < rank; ++i) {
-    out_dims[i] = x.dim(i) + pads[i].first + pads[i].second;
+    if (__builtin_add_overflow(x.dim(i), pads[i].first + pads[i].second, &out_dims[i]))
+      ctx.fail("axis ", i, " is too large to pad");
     if (out_dims[i] < 0)
       ctx.fail("pads ", pads[i].first, ", ", pads[i].second, " remove more than axis ", i, " of size ",
                x.dim(i));
@@ -169,21 +176,23 @@ void infer_pad(InferContext& ctx) {
     ctx.set_output(0, dt, Shape::unknown_rank());
     return;
   }
-  const Tensor* pads_c = ctx.input_constant(1);  // exact (pads may be negative)
+  const auto pads_v = known_ints(ctx, 1);  // exact values only (pads may be negative)
   std::optional<std::vector<int64_t>> axes;
   bool axes_known = true;
   if (ctx.has_input(3)) axes_known = (axes = known_ints(ctx, 3)).has_value();
-  if (!pads_c || !axes_known || (pads_c->dtype() != DType::kInt64 && pads_c->dtype() != DType::kInt32)) {
+  if (!pads_v || !axes_known) {
     ctx.set_output(0, dt, unknown_dims(in.rank()));
     return;
   }
-  const auto pads = axis_pads(ctx.node(), in.rank(), pads_c->to_int64_vector(), axes);
+  const auto pads = axis_pads(ctx.node(), in.rank(), *pads_v, axes);
   std::vector<Dim> out = in.dims();
   for (size_t i = 0; i < in.rank(); ++i) {
     const int64_t delta = pads[i].first + pads[i].second;
     if (in[i].is_known()) {
-      if (in[i].value() + delta < 0) ctx.fail("pads remove more than axis ", i, " of size ", in[i].value());
-      out[i] = in[i].value() + delta;
+      int64_t size;
+      if (__builtin_add_overflow(in[i].value(), delta, &size)) ctx.fail("axis ", i, " is too large to pad");
+      if (size < 0) ctx.fail("pads remove more than axis ", i, " of size ", in[i].value());
+      out[i] = size;
     } else if (delta != 0) {
       out[i] = Dim();
     }

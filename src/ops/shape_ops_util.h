@@ -101,6 +101,14 @@ inline int64_t product(const std::vector<int64_t>& dims, size_t begin, size_t en
   return p;
 }
 
+// a * b, failing naming the node on int64 overflow.
+inline int64_t checked_mul(int64_t a, int64_t b, const Node& node) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    fail_bad_input(node.describe(), ": size ", a, " x ", b, " overflows int64");
+  return r;
+}
+
 // The elements of integer input i (int32/int64 only), failing naming the node otherwise.
 inline std::vector<int64_t> int_input(const KernelContext& ctx, size_t i, const char* what) {
   const Tensor& t = ctx.input(i);

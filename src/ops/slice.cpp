@@ -59,18 +59,20 @@ std::vector<AxisSlice> slice_params(const Node& node, size_t rank, const std::ve
 
 // Clamps start/end to an axis of size `dim`; returns (start, count).
 std::pair<int64_t, int64_t> clamp_slice(int64_t start, int64_t end, int64_t step, int64_t dim) {
+  if (dim == 0) return {0, 0};
   if (start < 0) start += dim;
   if (end < 0) end += dim;
   int64_t count;
   if (step > 0) {
     start = std::clamp<int64_t>(start, 0, dim);
     end = std::clamp<int64_t>(end, 0, dim);
-    count = end > start ? (end - start + step - 1) / step : 0;
+    count = end > start ? (end - start - 1) / step + 1 : 0;
   } else {
     start = std::clamp<int64_t>(start, 0, dim - 1);
     end = std::clamp<int64_t>(end, -1, dim - 1);
-    count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
-    if (dim == 0) count = 0;
+    // |step| in unsigned arithmetic: -INT64_MIN does not fit int64.
+    const uint64_t mag = uint64_t{0} - static_cast<uint64_t>(step);
+    count = start > end ? static_cast<int64_t>(static_cast<uint64_t>(start - end - 1) / mag + 1) : 0;
   }
   return {start, count};
 }
@@ -93,7 +95,7 @@ void run_slice(KernelContext& ctx) {
     auto [start, count] = clamp_slice(p.start, p.end, p.step, x.dim(p.axis));
     out_dims[p.axis] = count;
     if (count > 0) base += start * in_strides[p.axis];
-    src_strides[p.axis] = in_strides[p.axis] * p.step;
+    src_strides[p.axis] = count > 1 ? in_strides[p.axis] * p.step : 0;  // count > 1 implies |step| < dim
   }
   Tensor out(x.dtype(), out_dims);
   dispatch_storage(x.dtype(), "Slice", [&]<typename S>() {
@@ -115,14 +117,14 @@ void infer_slice(InferContext& ctx) {
   bool axes_known = true, steps_known = true;
   if (ctx.has_input(3)) axes_known = (axes = known_ints(ctx, 3)).has_value();
   if (ctx.has_input(4)) steps_known = (steps = known_ints(ctx, 4)).has_value();
-  // Negative starts/ends/steps are exact only from constants (partials cannot hold negatives).
-  auto exact = [&](size_t i) { return !ctx.has_input(i) || ctx.input_constant(i) != nullptr; };
+  // known_ints only succeeds when every value is exact (a constant, or a partial of known non-negative
+  // numbers).
   std::vector<Dim> out = in.dims();
   if (!axes_known) {
     ctx.set_output(0, dt, unknown_dims(in.rank()));
     return;
   }
-  if (!starts || !ends || !steps_known || !exact(1) || !exact(2) || !exact(4)) {
+  if (!starts || !ends || !steps_known) {
     // The sliced axes are unknown; the others keep their size.
     if (axes) {
       for (int64_t a : *axes)

@@ -27,7 +27,9 @@ std::vector<int64_t> split_sizes(const Node& node, int64_t dim,
                      " entries for ", outputs, " outputs");
     int64_t sum = 0;
     for (int64_t s : *split) {
-      if (s < 0) fail_bad_input(node.describe(), ": split ", dims_to_string(*split), " has a negative size");
+      if (s < 0 || s > dim)
+        fail_bad_input(node.describe(), ": split ", dims_to_string(*split), " has a size outside [0, ", dim,
+                       "]");
       sum += s;
     }
     if (sum != dim)

@@ -16,7 +16,8 @@ TEST(Concat, MiddleAxisWithEmptyInput) {
 }
 
 TEST(Concat, MismatchedShapesAndDtypesFail) {
-  test::SingleOp op{.op_type = "Concat", .inputs = {iota_f({2, 1}), iota_f({3, 1})},
+  test::SingleOp op{.op_type = "Concat",
+                    .inputs = {iota_f({2, 1}), iota_f({3, 1})},
                     .attributes = {test::attr_int("axis", 1)}};
   test::expect_bad_input(op, "cannot concatenate");
   op.inputs[1] = i64({2, 1}, {1, 2});
@@ -27,7 +28,8 @@ TEST(Concat, MismatchedShapesAndDtypesFail) {
 }
 
 TEST(Concat, InfersSymbolicDims) {
-  test::SingleOp op{.op_type = "Concat", .inputs = {iota_f({2, 3}), iota_f({2, 4})},
+  test::SingleOp op{.op_type = "Concat",
+                    .inputs = {iota_f({2, 3}), iota_f({2, 4})},
                     .attributes = {test::attr_int("axis", 1)}};
   EXPECT_EQ(test::infer_with(op, 0, Shape({Dim::symbol("b"), Dim(3)}))[0], "float32[2,7]");
   EXPECT_EQ(test::infer_with(op, 0, Shape({Dim(2), Dim::symbol("s")}))[0], "float32[2,?]");

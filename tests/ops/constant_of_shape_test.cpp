@@ -15,7 +15,8 @@ TEST(ConstantOfShape, DefaultIsFloatZero) {
 }
 
 TEST(ConstantOfShape, ValueAttributeEmptyShapeIsScalar) {
-  test::SingleOp op{.op_type = "ConstantOfShape", .inputs = {i64({})},
+  test::SingleOp op{.op_type = "ConstantOfShape",
+                    .inputs = {i64({})},
                     .attributes = {test::attr_tensor("value", Tensor::from_vector<int32_t>({1}, {7}))}};
   auto out = op.run()[0];
   EXPECT_EQ(out.rank(), 0u);

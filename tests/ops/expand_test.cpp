@@ -24,7 +24,8 @@ TEST(Expand, IncompatibleShapesFail) {
 }
 
 TEST(Expand, InfersFromConstantAndSymbolicInput) {
-  test::SingleOp op{.op_type = "Expand", .inputs = {f32({3, 1}, {1, 2, 3}), i64({3, 4})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Expand", .inputs = {f32({3, 1}, {1, 2, 3}), i64({3, 4})}, .constant_inputs = {1}};
   EXPECT_EQ(op.infer()[0].to_string(), "float32[3,4]");
   EXPECT_EQ(test::infer_with(op, 0, Shape({Dim::symbol("n"), Dim(1)}))[0], "float32[3,4]");
   op.inputs[1] = i64({1, 4});

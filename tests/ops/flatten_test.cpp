@@ -7,7 +7,8 @@ using test::i64;
 using test::iota_f;
 
 TEST(Flatten, AxesIncludingNegativeAndSymbolic) {
-  test::SingleOp op{.op_type = "Flatten", .inputs = {iota_f({2, 3, 4})}, .attributes = {test::attr_int("axis", -1)}};
+  test::SingleOp op{
+      .op_type = "Flatten", .inputs = {iota_f({2, 3, 4})}, .attributes = {test::attr_int("axis", -1)}};
   EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{6, 4}));
   op.attributes = {test::attr_int("axis", 0)};
   EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{1, 24}));

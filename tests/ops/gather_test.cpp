@@ -7,7 +7,8 @@ using test::i64;
 using test::iota_f;
 
 TEST(Gather, NegativeIndicesAndAxis) {
-  test::SingleOp op{.op_type = "Gather", .inputs = {iota_f({2, 3}), i64({2}, {-1, 0})},
+  test::SingleOp op{.op_type = "Gather",
+                    .inputs = {iota_f({2, 3}), i64({2}, {-1, 0})},
                     .attributes = {test::attr_int("axis", -1)}};
   auto out = op.run()[0];
   EXPECT_EQ(out.dims(), (std::vector<int64_t>{2, 2}));
@@ -31,14 +32,16 @@ TEST(Gather, OutOfRangeIndexNamesTheNode) {
 }
 
 TEST(Gather, EmptyIndicesAndSymbolicShape) {
-  test::SingleOp op{.op_type = "Gather", .inputs = {iota_f({2, 3}), i64({0, 2}, {})},
+  test::SingleOp op{.op_type = "Gather",
+                    .inputs = {iota_f({2, 3}), i64({0, 2}, {})},
                     .attributes = {test::attr_int("axis", 1)}};
   EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{2, 0, 2}));
   EXPECT_EQ(test::infer_with(op, 0, Shape({Dim::symbol("b"), Dim(3)}))[0], "float32[b,0,2]");
 }
 
 TEST(GatherElements, PicksAlongAxisAndChecksRange) {
-  test::SingleOp op{.op_type = "GatherElements", .inputs = {iota_f({2, 2}), i64({2, 2}, {1, -2, 0, 1})},
+  test::SingleOp op{.op_type = "GatherElements",
+                    .inputs = {iota_f({2, 2}), i64({2, 2}, {1, -2, 0, 1})},
                     .attributes = {test::attr_int("axis", 1)}};
   EXPECT_EQ(test::values<float>(op.run()[0]), (std::vector<float>{1, 0, 2, 3}));
   op.inputs[1] = i64({1, 2}, {0, 2});
@@ -49,7 +52,8 @@ TEST(GatherElements, PicksAlongAxisAndChecksRange) {
 
 TEST(GatherND, BatchDimsAndNegativeIndices) {
   // data [2,2,2], batch_dims 1, indices [2,1] -> out [2,2]
-  test::SingleOp op{.op_type = "GatherND", .inputs = {iota_f({2, 2, 2}), i64({2, 1}, {1, -2})},
+  test::SingleOp op{.op_type = "GatherND",
+                    .inputs = {iota_f({2, 2, 2}), i64({2, 1}, {1, -2})},
                     .attributes = {test::attr_int("batch_dims", 1)}};
   auto out = op.run()[0];
   EXPECT_EQ(out.dims(), (std::vector<int64_t>{2, 2}));

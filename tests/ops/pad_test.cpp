@@ -7,7 +7,9 @@ using test::f32;
 using test::i64;
 
 std::vector<float> pad1d(const std::string& mode, std::vector<int64_t> pads, int64_t opset = 19) {
-  test::SingleOp op{.op_type = "Pad", .opset = opset, .inputs = {f32({3}, {1, 2, 3}), i64(pads)},
+  test::SingleOp op{.op_type = "Pad",
+                    .opset = opset,
+                    .inputs = {f32({3}, {1, 2, 3}), i64(pads)},
                     .attributes = {test::attr_string("mode", mode)}};
   return test::values<float>(op.run()[0]);
 }
@@ -27,7 +29,9 @@ TEST(Pad, NegativePadsCrop) {
 }
 
 TEST(Pad, WrapNeedsOpset19) {
-  test::SingleOp op{.op_type = "Pad", .opset = 18, .inputs = {f32({3}, {1, 2, 3}), i64({1, 1})},
+  test::SingleOp op{.op_type = "Pad",
+                    .opset = 18,
+                    .inputs = {f32({3}, {1, 2, 3}), i64({1, 1})},
                     .attributes = {test::attr_string("mode", "wrap")}};
   test::expect_bad_input(op, "wrap");
 }
@@ -45,7 +49,9 @@ TEST(Pad, ConstantValueAndAxesInput) {
 }
 
 TEST(Pad, Opset2AttributesIncludingValue) {
-  test::SingleOp op{.op_type = "Pad", .opset = 2, .inputs = {f32({2}, {1, 2})},
+  test::SingleOp op{.op_type = "Pad",
+                    .opset = 2,
+                    .inputs = {f32({2}, {1, 2})},
                     .attributes = {test::attr_ints("pads", {1, 1}), test::attr_float("value", 1.5f)}};
   EXPECT_EQ(test::values<float>(op.run()[0]), (std::vector<float>{1.5f, 1, 2, 1.5f}));
   op.opset = 1;
@@ -54,7 +60,8 @@ TEST(Pad, Opset2AttributesIncludingValue) {
 }
 
 TEST(Pad, EmptyAxisInReflectModeFails) {
-  test::SingleOp op{.op_type = "Pad", .inputs = {Tensor(DType::kFloat32, {0}), i64({1, 1})},
+  test::SingleOp op{.op_type = "Pad",
+                    .inputs = {Tensor(DType::kFloat32, {0}), i64({1, 1})},
                     .attributes = {test::attr_string("mode", "reflect")}};
   test::expect_bad_input(op, "empty axis");
   op.attributes.clear();

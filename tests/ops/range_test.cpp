@@ -4,8 +4,9 @@ namespace onyx {
 namespace {
 
 TEST(Range, IntegersAndFloats) {
-  test::SingleOp op{.op_type = "Range",
-                    .inputs = {Tensor::scalar<int32_t>(10), Tensor::scalar<int32_t>(1), Tensor::scalar<int32_t>(-3)}};
+  test::SingleOp op{
+      .op_type = "Range",
+      .inputs = {Tensor::scalar<int32_t>(10), Tensor::scalar<int32_t>(1), Tensor::scalar<int32_t>(-3)}};
   EXPECT_EQ(test::values<int32_t>(op.run()[0]), (std::vector<int32_t>{10, 7, 4}));
   op.inputs = {Tensor::scalar<float>(0), Tensor::scalar<float>(1), Tensor::scalar<float>(0.25f)};
   EXPECT_EQ(test::values<float>(op.run()[0]), (std::vector<float>{0, 0.25f, 0.5f, 0.75f}));
@@ -14,8 +15,9 @@ TEST(Range, IntegersAndFloats) {
 }
 
 TEST(Range, BadInputs) {
-  test::SingleOp op{.op_type = "Range",
-                    .inputs = {Tensor::scalar<int64_t>(0), Tensor::scalar<int64_t>(4), Tensor::scalar<int64_t>(0)}};
+  test::SingleOp op{
+      .op_type = "Range",
+      .inputs = {Tensor::scalar<int64_t>(0), Tensor::scalar<int64_t>(4), Tensor::scalar<int64_t>(0)}};
   test::expect_bad_input(op, "delta");
   op.inputs[2] = Tensor::scalar<int32_t>(1);
   test::expect_bad_input(op, "different dtypes");

@@ -8,7 +8,8 @@ using test::i64;
 using test::iota_f;
 
 TEST(Reshape, ZeroCopiesInputDimAndMinusOneIsInferred) {
-  test::SingleOp op{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{2, 12}));
   EXPECT_EQ(op.infer()[0].to_string(), "float32[2,12]");
@@ -42,7 +43,9 @@ TEST(Reshape, BadShapesFailNamingTheNode) {
 }
 
 TEST(Reshape, Opset1ShapeAttributeIsUpgraded) {
-  test::SingleOp op{.op_type = "Reshape", .opset = 1, .inputs = {iota_f({2, 3})},
+  test::SingleOp op{.op_type = "Reshape",
+                    .opset = 1,
+                    .inputs = {iota_f({2, 3})},
                     .attributes = {test::attr_ints("shape", {3, 2})}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{3, 2}));
@@ -50,15 +53,19 @@ TEST(Reshape, Opset1ShapeAttributeIsUpgraded) {
 }
 
 TEST(Reshape, SymbolicInputWithConstantShape) {
-  test::SingleOp op{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({0, -1})}, .constant_inputs = {1}};
   auto m = op.build();
-  m->graph->inputs[0]->type = TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  m->graph->inputs[0]->type =
+      TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   prepare_model(*m);
   EXPECT_EQ(m->graph->outputs[0]->type.to_string(), "float32[batch,12]");
   // [-1, 12] solves the symbol by cancelling the known factors.
-  test::SingleOp op2{.op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({-1, 12})}, .constant_inputs = {1}};
+  test::SingleOp op2{
+      .op_type = "Reshape", .inputs = {iota_f({2, 3, 4}), i64({-1, 12})}, .constant_inputs = {1}};
   auto m2 = op2.build();
-  m2->graph->inputs[0]->type = TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  m2->graph->inputs[0]->type =
+      TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   prepare_model(*m2);
   EXPECT_EQ(m2->graph->outputs[0]->type.to_string(), "float32[batch,12]");
 }
@@ -66,39 +73,19 @@ TEST(Reshape, SymbolicInputWithConstantShape) {
 // Builds x[batch,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat(.., [-1]) -> Reshape: the exporter pattern for
 // "flatten but keep the batch".
 std::shared_ptr<Model> batch_flatten_model(bool gather_1d) {
-  auto m = std::make_shared<Model>();
-  m->ir_version = 8;
-  m->opset_imports = {{"", 18}};
-  m->graph = std::make_shared<Graph>();
-  Graph& g = *m->graph;
-  auto constant = [&](const std::string& name, Tensor t) {
-    Value* v = g.add_value(name);
-    v->type = TypeInfo::tensor(t.dtype(), t.shape());
-    v->initializer = t;
-    g.initializers.push_back(v);
-    return v;
-  };
-  auto node = [&](const std::string& op, std::vector<Value*> ins, const std::string& out) {
-    Value* v = g.add_value(out);
-    g.add_node(op, "", std::move(ins), {v}, out);
-    return v;
-  };
-  Value* x = g.add_value("x");
-  x->type = TypeInfo::tensor(DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
-  g.inputs.push_back(x);
-  Value* shape = node("Shape", {x}, "shape");
+  test::GraphBuilder b;
+  Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  Value* shape = b.node("Shape", {x}, "shape");
   Value* batch;
   if (gather_1d) {
-    batch = node("Gather", {shape, constant("idx", i64({0}))}, "batch");
+    batch = b.node("Gather", {shape, b.constant("idx", i64({0}))}, "batch");
   } else {
-    Value* b = node("Gather", {shape, constant("idx", Tensor::scalar<int64_t>(0))}, "batch0");
-    batch = node("Unsqueeze", {b, constant("axes", i64({0}))}, "batch");
+    Value* b0 = b.node("Gather", {shape, b.constant("idx", Tensor::scalar<int64_t>(0))}, "batch0");
+    batch = b.node("Unsqueeze", {b0, b.constant("axes", i64({0}))}, "batch");
   }
-  Value* target = node("Concat", {batch, constant("minus1", i64({-1}))}, "target");
-  g.nodes().back()->attributes.push_back(test::attr_int("axis", 0));
-  Value* y = node("Reshape", {x, target}, "y");
-  g.outputs.push_back(y);
-  return m;
+  Value* target = b.node("Concat", {batch, b.constant("minus1", i64({-1}))}, "target", {test::attr_int("axis", 0)});
+  b.output(b.node("Reshape", {x, target}, "y"));
+  return b.model;
 }
 
 TEST(ShapeChain, ShapeGatherConcatReshapeKeepsSymbolicBatch) {
@@ -129,6 +116,41 @@ TEST(Reshape, UnknownShapeInputGivesRankFromItsLength) {
   test::SingleOp op{.op_type = "Reshape", .inputs = {iota_f({2, 3}), i64({3, 2})}};
   EXPECT_EQ(op.infer()[0].to_string(), "float32[?,?]");
   EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{3, 2}));
+}
+
+TEST(ShapeChain, ShapeSliceConcatReshapeSplitsHeads) {
+  // x[batch, seq, 768] -> Reshape to Concat(Shape(x)[0:2], [12, 64]) = [batch, seq, 12, 64]
+  test::GraphBuilder b;
+  Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim::symbol("seq"), Dim(768)}));
+  Value* shape = b.node("Shape", {x}, "shape");
+  Value* lead = b.node("Slice", {shape, b.constant("s", i64({0})), b.constant("e", i64({2}))}, "lead");
+  Value* heads = b.constant("heads", i64({12, 64}));
+  Value* target = b.node("Concat", {lead, heads}, "target", {test::attr_int("axis", 0)});
+  Value* y = b.node("Reshape", {x, target}, "y");
+  b.output(y);
+  // And back: [0, 0, -1] keeps the symbols and solves 768.
+  b.output(b.node("Reshape", {y, b.constant("back", i64({0, 0, -1}))}, "z"));
+  // Flattening everything but the last axis: [-1, 768] solves to batch*seq, which has no name.
+  b.output(b.node("Reshape", {x, b.constant("flat", i64({-1, 768}))}, "w"));
+  b.prepare();
+  EXPECT_EQ(b.type_of("lead"), "int64[2]");
+  EXPECT_EQ(b.type_of("y"), "float32[batch,seq,12,64]");
+  EXPECT_EQ(b.type_of("z"), "float32[batch,seq,768]");
+  EXPECT_EQ(b.type_of("w"), "float32[?,768]");
+}
+
+TEST(ShapeChain, PartialWithOneUnknownIsSolvedFromSymbols) {
+  // Target [batch, ?] where ? comes from a runtime value: solved by cancelling batch against the input.
+  test::GraphBuilder b;
+  Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
+  Value* n = b.input("n", DType::kInt64, Shape({1}));
+  Value* shape = b.node("Shape", {x}, "shape");
+  Value* batch = b.node("Gather", {shape, b.constant("idx", i64({0}))}, "batch");
+  Value* target = b.node("Concat", {batch, n}, "target", {test::attr_int("axis", 0)});
+  b.output(b.node("Reshape", {x, target}, "y"));
+  b.prepare();
+  EXPECT_EQ(b.type_of("target"), "int64[2]");
+  EXPECT_EQ(b.type_of("y"), "float32[batch,12]");
 }
 
 }  // namespace

@@ -32,16 +32,17 @@ TEST(ScatterElements, OutOfRangeAndShapeMismatchFail) {
 }
 
 TEST(Scatter, DeprecatedNameWorksLikeScatterElements) {
-  test::SingleOp op{.op_type = "Scatter", .opset = 9,
-                    .inputs = {f32({3}, {1, 2, 3}), i64({1}, {1}), f32({1}, {9})}};
+  test::SingleOp op{
+      .op_type = "Scatter", .opset = 9, .inputs = {f32({3}, {1, 2, 3}), i64({1}, {1}), f32({1}, {9})}};
   EXPECT_EQ(test::values<float>(op.run()[0]), (std::vector<float>{1, 9, 3}));
 }
 
 TEST(ScatterND, SlicesWithReductionOnInts) {
   Tensor data = Tensor::from_vector<int32_t>({2, 2}, {1, 2, 3, 4});
-  test::SingleOp op{.op_type = "ScatterND",
-                    .inputs = {data, i64({2, 1}, {1, -1}), Tensor::from_vector<int32_t>({2, 2}, {10, 20, 30, 40})},
-                    .attributes = {test::attr_string("reduction", "add")}};
+  test::SingleOp op{
+      .op_type = "ScatterND",
+      .inputs = {data, i64({2, 1}, {1, -1}), Tensor::from_vector<int32_t>({2, 2}, {10, 20, 30, 40})},
+      .attributes = {test::attr_string("reduction", "add")}};
   EXPECT_EQ(test::values<int32_t>(op.run()[0]), (std::vector<int32_t>{1, 2, 43, 64}));
   op.inputs[1] = i64({2, 1}, {1, 2});
   test::expect_bad_input(op, "out of range");

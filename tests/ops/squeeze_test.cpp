@@ -25,7 +25,9 @@ TEST(Squeeze, NonUnitAxisFails) {
 }
 
 TEST(Squeeze, Opset11AxesAttribute) {
-  test::SingleOp op{.op_type = "Squeeze", .opset = 11, .inputs = {iota_f({1, 3, 1})},
+  test::SingleOp op{.op_type = "Squeeze",
+                    .opset = 11,
+                    .inputs = {iota_f({1, 3, 1})},
                     .attributes = {test::attr_ints("axes", {0})}};
   EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{3, 1}));
   EXPECT_EQ(op.infer()[0].to_string(), "float32[3,1]");
@@ -52,7 +54,9 @@ TEST(Unsqueeze, AxesAreOutputPositions) {
 }
 
 TEST(Unsqueeze, ScalarAndOpset1Attribute) {
-  test::SingleOp op{.op_type = "Unsqueeze", .opset = 1, .inputs = {Tensor::scalar<int64_t>(7)},
+  test::SingleOp op{.op_type = "Unsqueeze",
+                    .opset = 1,
+                    .inputs = {Tensor::scalar<int64_t>(7)},
                     .attributes = {test::attr_ints("axes", {0})}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{1}));

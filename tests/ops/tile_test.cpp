@@ -7,7 +7,8 @@ using test::f32;
 using test::i64;
 
 TEST(Tile, RepeatsEachAxis) {
-  test::SingleOp op{.op_type = "Tile", .inputs = {f32({2, 2}, {1, 2, 3, 4}), i64({2, 3})}, .constant_inputs = {1}};
+  test::SingleOp op{
+      .op_type = "Tile", .inputs = {f32({2, 2}, {1, 2, 3, 4}), i64({2, 3})}, .constant_inputs = {1}};
   auto out = op.run()[0];
   EXPECT_EQ(out.dims(), (std::vector<int64_t>{4, 6}));
   EXPECT_EQ(test::values<float>(out)[6], 3.0f);
@@ -25,7 +26,8 @@ TEST(Tile, ZeroRepeatsAndBadRepeats) {
 }
 
 TEST(Tile, Opset1TilesOneAxis) {
-  test::SingleOp op{.op_type = "Tile", .opset = 1,
+  test::SingleOp op{.op_type = "Tile",
+                    .opset = 1,
                     .inputs = {f32({1, 2}, {1, 2}), Tensor::scalar<int64_t>(3), Tensor::scalar<int64_t>(0)}};
   auto out = op.run()[0];
   EXPECT_EQ(out.dims(), (std::vector<int64_t>{3, 2}));

@@ -14,7 +14,8 @@ TEST(Transpose, DefaultReversesAxes) {
 
 TEST(Transpose, PermOnStringsAndFloat16) {
   Tensor s = Tensor::from_vector<std::string>({1, 2, 2}, {"a", "b", "c", "d"});
-  test::SingleOp op{.op_type = "Transpose", .inputs = {s}, .attributes = {test::attr_ints("perm", {2, 0, 1})}};
+  test::SingleOp op{
+      .op_type = "Transpose", .inputs = {s}, .attributes = {test::attr_ints("perm", {2, 0, 1})}};
   auto out = op.run();
   EXPECT_EQ(out[0].dims(), (std::vector<int64_t>{2, 1, 2}));
   EXPECT_EQ(test::values<std::string>(out[0]), (std::vector<std::string>{"a", "c", "b", "d"}));
@@ -25,7 +26,8 @@ TEST(Transpose, PermOnStringsAndFloat16) {
 }
 
 TEST(Transpose, BadPermFails) {
-  test::SingleOp op{.op_type = "Transpose", .inputs = {iota_f({2, 3})}, .attributes = {test::attr_ints("perm", {0, 0})}};
+  test::SingleOp op{
+      .op_type = "Transpose", .inputs = {iota_f({2, 3})}, .attributes = {test::attr_ints("perm", {0, 0})}};
   test::expect_bad_input(op, "permutation");
   op.attributes = {test::attr_ints("perm", {0})};
   test::expect_bad_input(op, "perm");
