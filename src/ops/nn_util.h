@@ -457,6 +457,10 @@ inline Shape infer_conv_shape(InferContext& ctx, size_t w_input) {
     if (ws.rank_known()) {
       if (ws.rank() != xs.rank()) ctx.fail("W ", ws.to_string(), " must have the rank of X ", xs.to_string());
       out[1] = ws[0];
+      const int64_t group = node.attr_int("group", 1);
+      if (xs[1].is_known() && ws[1].is_known() && xs[1].value() != ws[1].value() * group)
+        ctx.fail("X has ", xs[1].value(), " channels but W ", ws.to_string(), " with group ", group, " expects ",
+                 ws[1].value() * group);
       if (kernel.empty()) {
         bool known = true;
         for (size_t i = 2; i < ws.rank(); ++i) {

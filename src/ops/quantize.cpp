@@ -180,6 +180,9 @@ void run_dequantize(KernelContext& ctx) {
   if (x.dtype() == DType::kInt32 && zp)
     for (int64_t i = 0; i < zp->numel(); ++i)
       if (zp->get_int(i) != 0) ctx.fail("int32 input needs a zero point of 0");
+  if (is_float8(x.dtype()) && node.opset < 19) ctx.fail(dtype_name(x.dtype()), " input needs opset 19");
+  if ((x.dtype() == DType::kInt16 || x.dtype() == DType::kUInt16) && node.opset < 21)
+    ctx.fail(dtype_name(x.dtype()), " input needs opset 21");
   const DType out_t = node.opset >= 19 ? scale.dtype() : DType::kFloat32;
   if (node.opset < 19 && scale.dtype() != DType::kFloat32) ctx.fail("scale must be float32 before opset 19");
   dispatch_quantized(x.dtype(), node.describe(), [&]<typename Q>() {
