@@ -7,21 +7,6 @@
 namespace onyx {
 namespace {
 
-template <typename T>  // float or double
-void matmul_float(const nn::MatMulPlan& p, const T* a, const T* b, T* y) {
-  const int64_t batch = nn::Geom::prod(p.batch);
-  const int64_t b_count = nn::Geom::prod(p.b_batch);
-  // B shared by every batch item and A not broadcast: one gemm with the batch folded into M.
-  if (b_count == 1 && nn::Geom::prod(p.a_batch) == batch) {
-    gemm(false, false, batch * p.m, p.n, p.k, T(1), a, p.k, b, p.n, T(0), y, p.n);
-    return;
-  }
-  nn::for_each_batch(p, [&](int64_t i, int64_t ia, int64_t ib) {
-    gemm(false, false, p.m, p.n, p.k, T(1), a + ia * p.m * p.k, p.k, b + ib * p.k * p.n, p.n, T(0),
-         y + i * p.m * p.n, p.n);
-  });
-}
-
 template <typename T>  // integers
 void matmul_int(const nn::MatMulPlan& p, const T* a, const T* b, T* y) {
   using Acc = std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>;
@@ -52,12 +37,12 @@ void run_matmul(KernelContext& ctx) {
   dispatch_numeric(a.dtype(), ctx.node().describe(), [&]<typename T>() {
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       Tensor y(a.dtype(), p.out_dims);
-      matmul_float<T>(p, a.data<T>(), b.data<T>(), y.data<T>());
+      nn::matmul_gemm<T>(p, a.data<T>(), b.data<T>(), y.data<T>());
       ctx.set_output(0, std::move(y));
     } else if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
       const Tensor af = a.cast(DType::kFloat32), bf = b.cast(DType::kFloat32);
       Tensor y(DType::kFloat32, p.out_dims);
-      matmul_float<float>(p, af.data<float>(), bf.data<float>(), y.data<float>());
+      nn::matmul_gemm<float>(p, af.data<float>(), bf.data<float>(), y.data<float>());
       ctx.set_output(0, y.cast(a.dtype()));
     } else {
       Tensor y(a.dtype(), p.out_dims);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/gemm.h"
 #include "../core/parallel.h"
 #include "onyx/dtype_dispatch.h"
 #include "broadcast.h"
@@ -365,6 +366,169 @@ inline Shape infer_matmul_shape(InferContext& ctx, size_t ia, size_t ib) {
   if (!a1) out.dims().push_back(as[as.rank() - 2]);
   if (!b1) out.dims().push_back(bs[bs.rank() - 1]);
   return out;
+}
+
+
+// ---- integer (quantized) conv/matmul helpers ----
+
+// t - zero_point as doubles (exact for 8/16-bit values; gemm in double then sums exactly). A zero point with more
+// than one element is per slice: element e uses zp[(e / inner) % count], which must have `count` elements.
+inline std::vector<double> shift_to_double(const Node& node, const Tensor& t, const Tensor* zp, int64_t inner,
+                                           int64_t count, const char* what) {
+  std::vector<double> out(static_cast<size_t>(t.numel()));
+  const Tensor td = t.cast(DType::kFloat64);
+  const double* v = td.data<double>();
+  std::vector<double> z = {0.0};
+  if (zp) {
+    if (zp->dtype() != t.dtype())
+      fail_bad_input(node.describe(), ": ", what, " zero point dtype ", dtype_name(zp->dtype()), " differs from ",
+                     dtype_name(t.dtype()));
+    const bool scalar = zp->numel() == 1 && zp->rank() <= 1;
+    if (!scalar && (zp->rank() != 1 || zp->numel() != count))
+      fail_bad_input(node.describe(), ": ", what, " zero point must be a scalar or 1-D of length ", count, ", got ",
+                     zp->describe());
+    z = zp->cast(DType::kFloat64).to_double_vector();
+  }
+  if (z.size() == 1) {
+    for (size_t e = 0; e < out.size(); ++e) out[e] = v[e] - z[0];
+  } else {
+    for (size_t e = 0; e < out.size(); ++e) out[e] = v[e] - z[static_cast<size_t>((static_cast<int64_t>(e) / inner) % count)];
+  }
+  return out;
+}
+
+// A float scale input: a scalar, or 1-D of length `count` (per channel / row / column).
+inline std::vector<double> scale_vector(const Node& node, const Tensor& s, int64_t count, const char* what) {
+  if (!dtype_is_float(s.dtype()))
+    fail_bad_input(node.describe(), ": ", what, " must be a float tensor, got ", s.describe());
+  const bool scalar = s.numel() == 1 && s.rank() <= 1;
+  if (!scalar && (s.rank() != 1 || s.numel() != count))
+    fail_bad_input(node.describe(), ": ", what, " must be a scalar or 1-D of length ", count, ", got ", s.describe());
+  return s.cast(DType::kFloat64).to_double_vector();
+}
+
+// ---- convolution: im2col + one gemm per (batch item, group) ----
+
+struct ConvShape {
+  int64_t n = 0, c = 0, m = 0, group = 1;
+  Geom geom;
+};
+
+// Validates X/W/B of a Conv-like node (inputs 0, 1 and `bias_input` when present) and resolves the geometry.
+inline ConvShape conv_shape(const KernelContext& ctx, bool check_dtypes, size_t w_input = 1, int bias_input = 2) {
+  const Node& node = ctx.node();
+  const Tensor& x = ctx.input(0);
+  const Tensor& w = ctx.input(w_input);
+  if (x.rank() < 3) ctx.fail("X must have rank >= 3 (N, C, spatial...), got ", x.describe());
+  if (w.rank() != x.rank()) ctx.fail("W ", w.describe(), " must have the rank of X ", x.describe());
+  if (check_dtypes && w.dtype() != x.dtype()) ctx.fail("W dtype ", dtype_name(w.dtype()), " differs from X dtype ", dtype_name(x.dtype()));
+  ConvShape s;
+  s.group = node.attr_int("group", 1);
+  s.n = x.dim(0);
+  s.c = x.dim(1);
+  s.m = w.dim(0);
+  if (s.group < 1) ctx.fail("group must be positive, got ", s.group);
+  if (s.c != w.dim(1) * s.group)
+    ctx.fail("X has ", s.c, " channels but W ", w.describe(), " with group ", s.group, " expects ", w.dim(1) * s.group);
+  if (s.m % s.group != 0) ctx.fail("W's ", s.m, " output channels are not divisible by group ", s.group);
+  if (bias_input >= 0 && ctx.has_input(static_cast<size_t>(bias_input))) {
+    const Tensor& b = ctx.input(static_cast<size_t>(bias_input));
+    if (check_dtypes && b.dtype() != x.dtype()) ctx.fail("B dtype ", dtype_name(b.dtype()), " differs from X dtype");
+    if (b.rank() != 1 || b.dim(0) != s.m) ctx.fail("B must have shape [", s.m, "], got ", b.describe());
+  }
+  const size_t nd = x.rank() - 2;
+  std::vector<int64_t> kernel(w.dims().begin() + 2, w.dims().end());
+  const WindowAttrs a = parse_window(node, nd, kernel);
+  s.geom = make_geom(node, std::vector<int64_t>(x.dims().begin() + 2, x.dims().end()), a);
+  return s;
+}
+
+// Output shape of a Conv-like node whose X is input 0 and W is input `w_input`.
+inline Shape infer_conv_shape(InferContext& ctx, size_t w_input) {
+  const Node& node = ctx.node();
+  const Shape& xs = ctx.input_shape(0);
+  if (!xs.rank_known()) return Shape::unknown_rank();
+  if (xs.rank() < 3) ctx.fail("X must have rank >= 3 (N, C, spatial...), got ", xs.to_string());
+  const size_t nd = xs.rank() - 2;
+  std::vector<Dim> out = {xs[0], Dim::unknown()};
+  std::vector<int64_t> kernel = node.attr_ints("kernel_shape");
+  if (ctx.has_input(w_input)) {
+    const Shape& ws = ctx.input_shape(w_input);
+    if (ws.rank_known()) {
+      if (ws.rank() != xs.rank()) ctx.fail("W ", ws.to_string(), " must have the rank of X ", xs.to_string());
+      out[1] = ws[0];
+      const int64_t group = node.attr_int("group", 1);
+      if (xs[1].is_known() && ws[1].is_known() && xs[1].value() != ws[1].value() * group)
+        ctx.fail("X has ", xs[1].value(), " channels but W ", ws.to_string(), " with group ", group, " expects ",
+                 ws[1].value() * group);
+      if (kernel.empty()) {
+        bool known = true;
+        for (size_t i = 2; i < ws.rank(); ++i) {
+          known &= ws[i].is_known();
+          kernel.push_back(ws[i].value());
+        }
+        if (!known) kernel.clear();
+      }
+    }
+  }
+  if (kernel.size() != nd) {
+    for (size_t i = 0; i < nd; ++i) out.push_back(Dim::unknown());
+  } else {
+    const WindowAttrs a = parse_window(node, nd, kernel);
+    auto sp = infer_window_dims(node, std::vector<Dim>(xs.dims().begin() + 2, xs.dims().end()), a);
+    out.insert(out.end(), sp.begin(), sp.end());
+  }
+  return Shape(out);
+}
+
+template <typename T>  // float or double
+void conv_gemm(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
+  const Geom& g = s.geom;
+  const int64_t cg = s.c / s.group, mg = s.m / s.group;
+  const int64_t ksz = g.k_size(), isz = g.in_size(), osz = g.out_size();
+  const int64_t kdim = cg * ksz;
+  bool pointwise = true;
+  for (size_t d = 0; d < g.nd(); ++d)
+    pointwise &= g.k[d] == 1 && g.stride[d] == 1 && g.pb[d] == 0 && g.pe[d] == 0;
+  std::vector<T> col;
+  if (!pointwise) col.resize(static_cast<size_t>(kdim * osz));
+  for (int64_t n = 0; n < s.n; ++n) {
+    for (int64_t gi = 0; gi < s.group; ++gi) {
+      const T* xg = x + (n * s.c + gi * cg) * isz;
+      const T* src = xg;
+      if (!pointwise) {
+        im2col(xg, cg, g, col.data(), T(0));
+        src = col.data();
+      }
+      T* yg = y + (n * s.m + gi * mg) * osz;
+      gemm(false, false, mg, osz, kdim, T(1), w + gi * mg * kdim, kdim, src, osz, T(0), yg, osz);
+    }
+  }
+  if (b) {
+    parallel_for(s.n * s.m, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, osz)), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const T bv = b[r % s.m];
+        T* yr = y + r * osz;
+        for (int64_t i = 0; i < osz; ++i) yr[i] += bv;
+      }
+    });
+  }
+}
+
+// numpy matmul through gemm (T float or double).
+template <typename T>  // float or double
+void matmul_gemm(const MatMulPlan& p, const T* a, const T* b, T* y) {
+  const int64_t batch = Geom::prod(p.batch);
+  const int64_t b_count = Geom::prod(p.b_batch);
+  // B shared by every batch item and A not broadcast: one gemm with the batch folded into M.
+  if (b_count == 1 && Geom::prod(p.a_batch) == batch) {
+    gemm(false, false, batch * p.m, p.n, p.k, T(1), a, p.k, b, p.n, T(0), y, p.n);
+    return;
+  }
+  for_each_batch(p, [&](int64_t i, int64_t ia, int64_t ib) {
+    gemm(false, false, p.m, p.n, p.k, T(1), a + ia * p.m * p.k, p.k, b + ib * p.k * p.n, p.n, T(0),
+         y + i * p.m * p.n, p.n);
+  });
 }
 
 }  // namespace onyx::nn
