@@ -1,15 +1,15 @@
-// Dropout. In inference it is the identity and the optional mask is all true. In training each element is kept with
-// probability 1 - ratio and scaled by 1 / (1 - ratio); dropped elements are 0 and false in the mask.
+// Dropout. In inference it is the identity and the optional mask is all true. In training each element is
+// kept with probability 1 - ratio and scaled by 1 / (1 - ratio); dropped elements are 0 and false in the
+// mask.
 //
 // Versions:
-//  1, 6  attributes ratio (0.5), is_test (0: training!), consumed_inputs (legacy, ignored); mask has X's type.
-//  7     no is_test: always inference; mask has X's type.
-//  10    mask is bool.
-//  12    ratio (scalar, default 0.5) and training_mode (bool scalar, default false) are inputs; seed attribute.
+//  1, 6  attributes ratio (0.5), is_test (0: training!), consumed_inputs (legacy, ignored); mask has X's
+//  type. 7     no is_test: always inference; mask has X's type. 10    mask is bool. 12    ratio (scalar,
+//  default 0.5) and training_mode (bool scalar, default false) are inputs; seed attribute.
 //        13, 22 only add dtypes.
-// Training draws from std::mt19937_64 seeded with `seed` when given (else nondeterministically), so versions that
-// can train are registered non-deterministic (never constant-folded). ratio must lie in [0, 1) when training; a
-// ratio of 0 trains as the identity.
+// Training draws from std::mt19937_64 seeded with `seed` when given (else nondeterministically), so versions
+// that can train are registered non-deterministic (never constant-folded). ratio must lie in [0, 1) when
+// training; a ratio of 0 trains as the identity.
 #include <random>
 
 #include "reduce_common.h"
@@ -27,9 +27,11 @@ void infer_dropout(InferContext& ctx) {
   ctx.set_output_type(1, TypeInfo::tensor(mask, ctx.input_shape(0)));
   if (node.opset >= 12) {
     const DType rt = ctx.has_input(1) ? ctx.input_dtype(1) : DType::kUndefined;
-    if (rt != DType::kUndefined && !dtype_is_float(rt)) ctx.fail("ratio must be a float scalar, got ", dtype_name(rt));
+    if (rt != DType::kUndefined && !dtype_is_float(rt))
+      ctx.fail("ratio must be a float scalar, got ", dtype_name(rt));
     const DType tt = ctx.has_input(2) ? ctx.input_dtype(2) : DType::kUndefined;
-    if (tt != DType::kUndefined && tt != DType::kBool) ctx.fail("training_mode must be a bool scalar, got ", dtype_name(tt));
+    if (tt != DType::kUndefined && tt != DType::kBool)
+      ctx.fail("training_mode must be a bool scalar, got ", dtype_name(tt));
   }
 }
 
@@ -41,12 +43,14 @@ void run_dropout(KernelContext& ctx) {
   if (node.opset >= 12) {
     if (ctx.has_input(1)) {
       const Tensor& r = ctx.input(1);
-      if (!dtype_is_float(r.dtype()) || r.numel() != 1) ctx.fail("ratio must be a float scalar, got ", r.describe());
+      if (!dtype_is_float(r.dtype()) || r.numel() != 1)
+        ctx.fail("ratio must be a float scalar, got ", r.describe());
       ratio = r.get_double(0);
     }
     if (ctx.has_input(2)) {
       const Tensor& t = ctx.input(2);
-      if (t.dtype() != DType::kBool || t.numel() != 1) ctx.fail("training_mode must be a bool scalar, got ", t.describe());
+      if (t.dtype() != DType::kBool || t.numel() != 1)
+        ctx.fail("training_mode must be a bool scalar, got ", t.describe());
       train = t.data<bool>()[0];
     }
   } else {
@@ -104,13 +108,31 @@ void run_dropout(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "Dropout", .since_version = 1, .inputs = {1, 1}, .outputs = {1, 2},
-                  .infer = infer_dropout, .run = run_dropout, .deterministic = false});
-ONYX_REGISTER_OP({.op_type = "Dropout", .since_version = 7, .inputs = {1, 1}, .outputs = {1, 2},
-                  .infer = infer_dropout, .run = run_dropout});
-ONYX_REGISTER_OP({.op_type = "Dropout", .since_version = 10, .inputs = {1, 1}, .outputs = {1, 2},
-                  .infer = infer_dropout, .run = run_dropout});
-ONYX_REGISTER_OP({.op_type = "Dropout", .since_version = 12, .inputs = {1, 3}, .outputs = {1, 2},
-                  .infer = infer_dropout, .run = run_dropout, .deterministic = false});
+ONYX_REGISTER_OP({.op_type = "Dropout",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .outputs = {1, 2},
+                  .infer = infer_dropout,
+                  .run = run_dropout,
+                  .deterministic = false});
+ONYX_REGISTER_OP({.op_type = "Dropout",
+                  .since_version = 7,
+                  .inputs = {1, 1},
+                  .outputs = {1, 2},
+                  .infer = infer_dropout,
+                  .run = run_dropout});
+ONYX_REGISTER_OP({.op_type = "Dropout",
+                  .since_version = 10,
+                  .inputs = {1, 1},
+                  .outputs = {1, 2},
+                  .infer = infer_dropout,
+                  .run = run_dropout});
+ONYX_REGISTER_OP({.op_type = "Dropout",
+                  .since_version = 12,
+                  .inputs = {1, 3},
+                  .outputs = {1, 2},
+                  .infer = infer_dropout,
+                  .run = run_dropout,
+                  .deterministic = false});
 
 }  // namespace onyx

@@ -1,10 +1,10 @@
 // NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss.
 //
-// NLL: input [N, C, d1, ...] holds log-probabilities, target [N, d1, ...] class indices (int32/int64), weight [C]
-// optional. loss = -input[n, target, d...] * weight[target], or 0 where target == ignore_index. reduction "none"
-// keeps the loss tensor; "sum" sums it; "mean" (default) divides the sum by the sum of the applied weights (the count
-// of non-ignored samples without weights; 0/0 = NaN when every sample is ignored).
-// SCE: the same loss over log_prob = LogSoftmax(scores, axis 1), which is the optional second output.
+// NLL: input [N, C, d1, ...] holds log-probabilities, target [N, d1, ...] class indices (int32/int64), weight
+// [C] optional. loss = -input[n, target, d...] * weight[target], or 0 where target == ignore_index. reduction
+// "none" keeps the loss tensor; "sum" sums it; "mean" (default) divides the sum by the sum of the applied
+// weights (the count of non-ignored samples without weights; 0/0 = NaN when every sample is ignored). SCE:
+// the same loss over log_prob = LogSoftmax(scores, axis 1), which is the optional second output.
 //
 // Versions: NLL 12, 13, 22 and SCE 12, 13 differ only in dtypes: one kernel each. Computed in double.
 #include <cmath>
@@ -40,7 +40,8 @@ void infer_loss(InferContext& ctx) {
   if (lt != DType::kUndefined && lt != DType::kInt32 && lt != DType::kInt64)
     ctx.fail("target must be int32 or int64, got ", dtype_name(lt));
   const Shape& in = ctx.input_shape(0);
-  if (in.rank_known() && in.rank() < 2) ctx.fail("input must have rank >= 2 (N, C, ...), got rank ", in.rank());
+  if (in.rank_known() && in.rank() < 2)
+    ctx.fail("input must have rank >= 2 (N, C, ...), got rank ", in.rank());
   if (red != Reduction::kNone) {
     ctx.set_output(0, t, Shape());
   } else if (ctx.input_shape(1).rank_known()) {
@@ -56,8 +57,9 @@ void infer_loss(InferContext& ctx) {
 }
 
 // The loss over log-probabilities `logp` laid out like `dims` [N, C, d...]; returns the output values.
-std::vector<double> nll(const KernelContext& ctx, const std::vector<double>& logp, const std::vector<int64_t>& dims,
-                        size_t weight_input, std::vector<int64_t>& out_dims) {
+std::vector<double> nll(const KernelContext& ctx, const std::vector<double>& logp,
+                        const std::vector<int64_t>& dims, size_t weight_input,
+                        std::vector<int64_t>& out_dims) {
   const Node& node = ctx.node();
   const Reduction red = parse_reduction(node);
   const Tensor& target = ctx.input(1);
@@ -104,7 +106,8 @@ std::vector<double> nll(const KernelContext& ctx, const std::vector<double>& log
   return {red == Reduction::kSum ? sum : sum / weight_sum};
 }
 
-Tensor make_output(DType dtype, const std::vector<int64_t>& dims, const std::vector<double>& vals, const Node& node) {
+Tensor make_output(DType dtype, const std::vector<int64_t>& dims, const std::vector<double>& vals,
+                   const Node& node) {
   Tensor t(dtype, dims);
   dispatch_float(dtype, node.describe(), [&]<typename T>() {
     T* p = t.data<T>();
@@ -115,7 +118,8 @@ Tensor make_output(DType dtype, const std::vector<int64_t>& dims, const std::vec
 
 void run_nll(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
-  if (!is_float(x.dtype())) fail_unsupported(ctx.node().describe(), ": dtype ", dtype_name(x.dtype()), " is not supported");
+  if (!is_float(x.dtype()))
+    fail_unsupported(ctx.node().describe(), ": dtype ", dtype_name(x.dtype()), " is not supported");
   std::vector<int64_t> out_dims;
   const std::vector<double> loss = nll(ctx, x.to_double_vector(), x.dims(), 2, out_dims);
   ctx.set_output(0, make_output(x.dtype(), out_dims, loss, ctx.node()));
@@ -123,7 +127,8 @@ void run_nll(KernelContext& ctx) {
 
 void run_sce(KernelContext& ctx) {
   const Tensor& x = ctx.input(0);
-  if (!is_float(x.dtype())) fail_unsupported(ctx.node().describe(), ": dtype ", dtype_name(x.dtype()), " is not supported");
+  if (!is_float(x.dtype()))
+    fail_unsupported(ctx.node().describe(), ": dtype ", dtype_name(x.dtype()), " is not supported");
   if (x.rank() < 2) ctx.fail("scores must have rank >= 2 (N, C, ...), got ", x.describe());
   // log_prob = LogSoftmax over the class axis 1.
   std::vector<double> logp = x.to_double_vector();
@@ -146,9 +151,16 @@ void run_sce(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "NegativeLogLikelihoodLoss", .since_version = 12, .inputs = {2, 3},
-                  .infer = infer_loss, .run = run_nll});
-ONYX_REGISTER_OP({.op_type = "SoftmaxCrossEntropyLoss", .since_version = 12, .inputs = {2, 3}, .outputs = {1, 2},
-                  .infer = infer_loss, .run = run_sce});
+ONYX_REGISTER_OP({.op_type = "NegativeLogLikelihoodLoss",
+                  .since_version = 12,
+                  .inputs = {2, 3},
+                  .infer = infer_loss,
+                  .run = run_nll});
+ONYX_REGISTER_OP({.op_type = "SoftmaxCrossEntropyLoss",
+                  .since_version = 12,
+                  .inputs = {2, 3},
+                  .outputs = {1, 2},
+                  .infer = infer_loss,
+                  .run = run_sce});
 
 }  // namespace onyx

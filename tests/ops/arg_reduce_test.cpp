@@ -7,13 +7,18 @@ namespace onyx {
 
 TEST(ArgReduce, TiesPickFirstOrLastIndex) {
   const Tensor x = Tensor::from_vector<int32_t>({2, 3}, {5, 9, 9, 1, 1, 0});
-  test::SingleOp first{.op_type = "ArgMax", .opset = 13, .inputs = {x}, .attributes = {test::attr_int("axis", 1)}};
+  test::SingleOp first{
+      .op_type = "ArgMax", .opset = 13, .inputs = {x}, .attributes = {test::attr_int("axis", 1)}};
   EXPECT_EQ(test::values<int64_t>(first.run()[0]), (std::vector<int64_t>{1, 0}));
   EXPECT_EQ(first.infer()[0].to_string(), "int64[2,1]");
-  test::SingleOp last{.op_type = "ArgMax", .opset = 13, .inputs = {x},
+  test::SingleOp last{.op_type = "ArgMax",
+                      .opset = 13,
+                      .inputs = {x},
                       .attributes = {test::attr_int("axis", 1), test::attr_int("select_last_index", 1)}};
   EXPECT_EQ(test::values<int64_t>(last.run()[0]), (std::vector<int64_t>{2, 1}));
-  test::SingleOp amin{.op_type = "ArgMin", .opset = 13, .inputs = {x},
+  test::SingleOp amin{.op_type = "ArgMin",
+                      .opset = 13,
+                      .inputs = {x},
                       .attributes = {test::attr_int("axis", -1), test::attr_int("keepdims", 0),
                                      test::attr_int("select_last_index", 1)}};
   EXPECT_EQ(test::values<int64_t>(amin.run()[0]), (std::vector<int64_t>{0, 2}));
@@ -22,7 +27,10 @@ TEST(ArgReduce, TiesPickFirstOrLastIndex) {
 
 TEST(ArgReduce, SelectLastIndexIsIgnoredBeforeOpset12) {
   const Tensor x = Tensor::from_vector<float>({3}, {2, 2, 1});
-  test::SingleOp o{.op_type = "ArgMax", .opset = 11, .inputs = {x}, .attributes = {test::attr_int("select_last_index", 1)}};
+  test::SingleOp o{.op_type = "ArgMax",
+                   .opset = 11,
+                   .inputs = {x},
+                   .attributes = {test::attr_int("select_last_index", 1)}};
   EXPECT_EQ(test::values<int64_t>(o.run()[0]), (std::vector<int64_t>{0}));
 }
 
@@ -42,13 +50,19 @@ TEST(ArgReduce, Float16AndAxis0) {
 }
 
 TEST(ArgReduce, BadInputsFail) {
-  test::SingleOp empty{.op_type = "ArgMax", .opset = 13, .inputs = {Tensor(DType::kFloat32, {2, 0})},
+  test::SingleOp empty{.op_type = "ArgMax",
+                       .opset = 13,
+                       .inputs = {Tensor(DType::kFloat32, {2, 0})},
                        .attributes = {test::attr_int("axis", 1)}};
   EXPECT_THROW(empty.run(), Error);
-  test::SingleOp axis{.op_type = "ArgMin", .opset = 13, .inputs = {Tensor(DType::kFloat32, {2})},
+  test::SingleOp axis{.op_type = "ArgMin",
+                      .opset = 13,
+                      .inputs = {Tensor(DType::kFloat32, {2})},
                       .attributes = {test::attr_int("axis", 1)}};
   EXPECT_THROW(axis.run(), Error);
-  test::SingleOp neg{.op_type = "ArgMin", .opset = 1, .inputs = {Tensor(DType::kFloat32, {2})},
+  test::SingleOp neg{.op_type = "ArgMin",
+                     .opset = 1,
+                     .inputs = {Tensor(DType::kFloat32, {2})},
                      .attributes = {test::attr_int("axis", -1)}};
   EXPECT_THROW(neg.run(), Error);
 }

@@ -3,12 +3,16 @@
 namespace onyx {
 
 namespace {
-Tensor axis(int64_t a) { return Tensor::scalar<int64_t>(a); }
+Tensor axis(int64_t a) {
+  return Tensor::scalar<int64_t>(a);
+}
 }  // namespace
 
 TEST(CumSum, ExclusiveReverseOn2D) {
   const Tensor x = Tensor::from_vector<float>({2, 3}, {1, 2, 3, 4, 5, 6});
-  test::SingleOp o{.op_type = "CumSum", .opset = 14, .inputs = {x, axis(1)},
+  test::SingleOp o{.op_type = "CumSum",
+                   .opset = 14,
+                   .inputs = {x, axis(1)},
                    .attributes = {test::attr_int("exclusive", 1), test::attr_int("reverse", 1)}};
   EXPECT_EQ(test::values<float>(o.run()[0]), (std::vector<float>{5, 3, 0, 11, 6, 0}));
   EXPECT_EQ(o.infer()[0].to_string(), "float32[2,3]");
@@ -27,11 +31,13 @@ TEST(CumSum, IntegersAndFloat16) {
 }
 
 TEST(CumSum, EmptyAndBadAxis) {
-  test::SingleOp empty{.op_type = "CumSum", .opset = 14, .inputs = {Tensor(DType::kFloat32, {0, 3}), axis(0)}};
+  test::SingleOp empty{
+      .op_type = "CumSum", .opset = 14, .inputs = {Tensor(DType::kFloat32, {0, 3}), axis(0)}};
   EXPECT_EQ(empty.run()[0].dims(), (std::vector<int64_t>{0, 3}));
   test::SingleOp bad{.op_type = "CumSum", .opset = 14, .inputs = {Tensor(DType::kFloat32, {2}), axis(1)}};
   EXPECT_THROW(bad.run(), Error);
-  test::SingleOp vec{.op_type = "CumSum", .opset = 14,
+  test::SingleOp vec{.op_type = "CumSum",
+                     .opset = 14,
                      .inputs = {Tensor(DType::kFloat32, {2}), Tensor::from_vector<int64_t>({2}, {0, 0})}};
   EXPECT_THROW(vec.run(), Error);
 }

@@ -13,9 +13,12 @@ void expect_near(const std::vector<float>& got, const std::vector<double>& want,
 
 TEST(LayerNorm, MeanAndInvStdDevOutputs) {
   const Tensor x = Tensor::from_vector<float>({2, 2}, {1, 3, 2, 2});
-  test::SingleOp o{.op_type = "LayerNormalization", .opset = 17,
-                   .inputs = {x, Tensor::from_vector<float>({2}, {1, 2}), Tensor::from_vector<float>({2}, {0, 1})},
-                   .attributes = {test::attr_float("epsilon", 0.0f)}, .num_outputs = 3};
+  test::SingleOp o{
+      .op_type = "LayerNormalization",
+      .opset = 17,
+      .inputs = {x, Tensor::from_vector<float>({2}, {1, 2}), Tensor::from_vector<float>({2}, {0, 1})},
+      .attributes = {test::attr_float("epsilon", 0.0f)},
+      .num_outputs = 3};
   auto out = o.run();
   const auto y = test::values<float>(out[0]);
   EXPECT_FLOAT_EQ(y[0], -1);
@@ -31,9 +34,11 @@ TEST(LayerNorm, MeanAndInvStdDevOutputs) {
 
 TEST(LayerNorm, Float16InputKeepsFloat32Statistics) {
   const Tensor x = Tensor::from_vector<Float16>({1, 2}, {Float16(0), Float16(2)});
-  test::SingleOp o{.op_type = "LayerNormalization", .opset = 17,
+  test::SingleOp o{.op_type = "LayerNormalization",
+                   .opset = 17,
                    .inputs = {x, Tensor::from_vector<Float16>({2}, {Float16(1), Float16(1)})},
-                   .attributes = {test::attr_int("axis", 0)}, .num_outputs = 2};
+                   .attributes = {test::attr_int("axis", 0)},
+                   .num_outputs = 2};
   auto out = o.run();
   EXPECT_EQ(out[0].dtype(), DType::kFloat16);
   EXPECT_NEAR(static_cast<float>(out[0].data<Float16>()[0]), -1, 1e-3);
@@ -45,19 +50,25 @@ TEST(LayerNorm, Float16InputKeepsFloat32Statistics) {
 TEST(LayerNorm, ScaleVaryingOutsideTheBlockBroadcasts) {
   // Scale [2,1] varies along axis 0 (outside the normalized block [axis=1]).
   const Tensor x = Tensor::from_vector<float>({2, 2}, {0, 2, 0, 2});
-  test::SingleOp o{.op_type = "LayerNormalization", .opset = 17,
+  test::SingleOp o{.op_type = "LayerNormalization",
+                   .opset = 17,
                    .inputs = {x, Tensor::from_vector<float>({2, 1}, {1, 3})}};
   expect_near(test::values<float>(o.run()[0]), {-1, 1, -3, 3}, 1e-4);
 }
 
 TEST(LayerNorm, BadInputsFail) {
   const Tensor x(DType::kFloat32, {2, 3});
-  test::SingleOp scale{.op_type = "LayerNormalization", .opset = 17, .inputs = {x, Tensor(DType::kFloat32, {2})}};
+  test::SingleOp scale{
+      .op_type = "LayerNormalization", .opset = 17, .inputs = {x, Tensor(DType::kFloat32, {2})}};
   EXPECT_THROW(scale.run(), Error);
-  test::SingleOp axis{.op_type = "LayerNormalization", .opset = 17, .inputs = {x, Tensor(DType::kFloat32, {3})},
+  test::SingleOp axis{.op_type = "LayerNormalization",
+                      .opset = 17,
+                      .inputs = {x, Tensor(DType::kFloat32, {3})},
                       .attributes = {test::attr_int("axis", 2)}};
   EXPECT_THROW(axis.run(), Error);
-  test::SingleOp stash{.op_type = "LayerNormalization", .opset = 17, .inputs = {x, Tensor(DType::kFloat32, {3})},
+  test::SingleOp stash{.op_type = "LayerNormalization",
+                       .opset = 17,
+                       .inputs = {x, Tensor(DType::kFloat32, {3})},
                        .attributes = {test::attr_int("stash_type", 7)}};
   EXPECT_THROW(stash.run(), Error);
 }

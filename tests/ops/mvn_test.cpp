@@ -17,7 +17,9 @@ TEST(MVN, DefaultAxesArePerChannel) {
 
 TEST(MVN, CustomAxesAndErrors) {
   const Tensor x = Tensor::from_vector<float>({2, 2}, {0, 2, 4, 4});
-  test::SingleOp o{.op_type = "MeanVarianceNormalization", .opset = 13, .inputs = {x},
+  test::SingleOp o{.op_type = "MeanVarianceNormalization",
+                   .opset = 13,
+                   .inputs = {x},
                    .attributes = {test::attr_ints("axes", {-1})}};
   const auto y = test::values<float>(o.run()[0]);
   EXPECT_NEAR(y[0], -1, 1e-6);

@@ -6,8 +6,10 @@ namespace onyx {
 
 TEST(RMSNorm, DividesByRootMeanSquare) {
   const Tensor x = Tensor::from_vector<float>({2, 2}, {3, 4, 1, -1});
-  test::SingleOp o{.op_type = "RMSNormalization", .opset = 23,
-                   .inputs = {x, Tensor::from_vector<float>({2}, {1, 2})}, .attributes = {test::attr_float("epsilon", 0)}};
+  test::SingleOp o{.op_type = "RMSNormalization",
+                   .opset = 23,
+                   .inputs = {x, Tensor::from_vector<float>({2}, {1, 2})},
+                   .attributes = {test::attr_float("epsilon", 0)}};
   const auto y = test::values<float>(o.run()[0]);
   const double r = std::sqrt(12.5);
   EXPECT_NEAR(y[0], 3 / r, 1e-6);
@@ -19,7 +21,8 @@ TEST(RMSNorm, DividesByRootMeanSquare) {
 
 TEST(RMSNorm, AxisZeroAndErrors) {
   const Tensor x = Tensor::from_vector<float>({2, 1}, {3, 4});
-  test::SingleOp o{.op_type = "RMSNormalization", .opset = 23,
+  test::SingleOp o{.op_type = "RMSNormalization",
+                   .opset = 23,
                    .inputs = {x, Tensor::from_vector<float>({1}, {1})},
                    .attributes = {test::attr_int("axis", 0), test::attr_float("epsilon", 0)}};
   const auto y = test::values<float>(o.run()[0]);

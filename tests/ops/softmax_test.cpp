@@ -25,7 +25,8 @@ TEST(Softmax, Opset11CoercesTo2D) {
 }
 
 TEST(Softmax, Opset13UsesOneAxis) {
-  test::SingleOp o{.op_type = "Softmax", .opset = 13, .inputs = {x223}, .attributes = {test::attr_int("axis", 1)}};
+  test::SingleOp o{
+      .op_type = "Softmax", .opset = 13, .inputs = {x223}, .attributes = {test::attr_int("axis", 1)}};
   const auto y = test::values<float>(o.run()[0]);
   const double a = 1 / (1 + std::exp(3.0)), b = 1 - a;
   expect_near(y, {a, a, a, b, b, b, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5});
@@ -41,9 +42,11 @@ TEST(Softmax, LogSoftmaxOfLargeNumbers) {
 
 TEST(Softmax, HardmaxFirstMaximumInEitherLayout) {
   const Tensor x = Tensor::from_vector<float>({2, 2}, {3, 1, 3, 3});
-  test::SingleOp v13{.op_type = "Hardmax", .opset = 13, .inputs = {x}, .attributes = {test::attr_int("axis", 0)}};
+  test::SingleOp v13{
+      .op_type = "Hardmax", .opset = 13, .inputs = {x}, .attributes = {test::attr_int("axis", 0)}};
   EXPECT_EQ(test::values<float>(v13.run()[0]), (std::vector<float>{1, 0, 0, 1}));
-  test::SingleOp v11{.op_type = "Hardmax", .opset = 11, .inputs = {x}, .attributes = {test::attr_int("axis", 0)}};
+  test::SingleOp v11{
+      .op_type = "Hardmax", .opset = 11, .inputs = {x}, .attributes = {test::attr_int("axis", 0)}};
   EXPECT_EQ(test::values<float>(v11.run()[0]), (std::vector<float>{1, 0, 0, 0}));
 }
 
@@ -53,7 +56,8 @@ TEST(Softmax, Float16EmptyAndErrors) {
   EXPECT_EQ(static_cast<float>(o.run()[0].data<Float16>()[1]), 0.5f);
   test::SingleOp empty{.op_type = "Softmax", .opset = 13, .inputs = {Tensor(DType::kFloat32, {0, 4})}};
   EXPECT_EQ(empty.run()[0].dims(), (std::vector<int64_t>{0, 4}));
-  test::SingleOp axis{.op_type = "Softmax", .opset = 13, .inputs = {x223}, .attributes = {test::attr_int("axis", 3)}};
+  test::SingleOp axis{
+      .op_type = "Softmax", .opset = 13, .inputs = {x223}, .attributes = {test::attr_int("axis", 3)}};
   EXPECT_THROW(axis.infer(), Error);
   test::SingleOp ints{.op_type = "Softmax", .opset = 13, .inputs = {Tensor(DType::kInt32, {2})}};
   EXPECT_THROW(ints.run(), Error);
