@@ -1,9 +1,9 @@
 // ArgMax, ArgMin: the int64 index of the largest / smallest element along one axis.
 //
-// Versions: 1 (non-negative axis), 11 (negative axis), 12 (select_last_index), 13 (bfloat16): one kernel, which
-// honours each attribute from the version that introduced it. NaN counts as the extreme value (like numpy: the
-// first NaN wins, or the last with select_last_index). Reducing along a zero-size axis is an error (there is no
-// index to return).
+// Versions: 1 (non-negative axis), 11 (negative axis), 12 (select_last_index), 13 (bfloat16): one kernel,
+// which honours each attribute from the version that introduced it. NaN counts as the extreme value (like
+// numpy: the first NaN wins, or the last with select_last_index). Reducing along a zero-size axis is an error
+// (there is no index to return).
 #include <cmath>
 
 #include "../core/parallel.h"
@@ -103,9 +103,9 @@ void run_arg(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "ArgMax", .since_version = 1, .inputs = {1, 1}, .infer = infer_arg,
-                  .run = run_arg<true>});
-ONYX_REGISTER_OP({.op_type = "ArgMin", .since_version = 1, .inputs = {1, 1}, .infer = infer_arg,
-                  .run = run_arg<false>});
+ONYX_REGISTER_OP(
+    {.op_type = "ArgMax", .since_version = 1, .inputs = {1, 1}, .infer = infer_arg, .run = run_arg<true>});
+ONYX_REGISTER_OP(
+    {.op_type = "ArgMin", .since_version = 1, .inputs = {1, 1}, .infer = infer_arg, .run = run_arg<false>});
 
 }  // namespace onyx

@@ -1,15 +1,17 @@
 // BatchNormalization: Y = (X - mean) / sqrt(var + epsilon) * scale + B over X of shape [N, C, D1, ...].
 //
 // Versions:
-//  1, 6  attributes is_test (default 0), spatial (default 1), consumed_inputs (legacy, ignored); outputs Y and the
+//  1, 6  attributes is_test (default 0), spatial (default 1), consumed_inputs (legacy, ignored); outputs Y
+//  and the
 //        optional mean, var, saved_mean, saved_var. is_test = 0 with extra outputs is training.
 //  7, 9  is_test removed: training when any output past Y is connected; spatial removed in 9.
-//  14    training_mode attribute; outputs Y, running_mean, running_var (training only). 15: scale/B and mean/var may
+//  14    training_mode attribute; outputs Y, running_mean, running_var (training only). 15: scale/B and
+//  mean/var may
 //        have their own float types.
-// Inference uses the given mean/var. Training uses the batch mean and population variance over every axis but the
-// channel, and reports running_mean = mean * momentum + batch_mean * (1 - momentum) (likewise var); the old versions'
-// saved_mean / saved_var are the batch mean and variance. With spatial = 0 (versions < 9) the parameters have shape
-// [C, D1, ...] (one per activation) and statistics are taken over N only.
+// Inference uses the given mean/var. Training uses the batch mean and population variance over every axis but
+// the channel, and reports running_mean = mean * momentum + batch_mean * (1 - momentum) (likewise var); the
+// old versions' saved_mean / saved_var are the batch mean and variance. With spatial = 0 (versions < 9) the
+// parameters have shape [C, D1, ...] (one per activation) and statistics are taken over N only.
 #include <cmath>
 
 #include "../core/parallel.h"
@@ -32,13 +34,16 @@ bool training(const Node& node, size_t wanted_outputs) {
   return wanted_outputs > 1;
 }
 
-bool spatial(const Node& node) { return node.opset >= 9 || node.attr_int("spatial", 1) != 0; }
+bool spatial(const Node& node) {
+  return node.opset >= 9 || node.attr_int("spatial", 1) != 0;
+}
 
 void infer_batch_norm(InferContext& ctx) {
   const Node& node = ctx.node();
   for (size_t i = 0; i < 5; ++i) {
     const DType t = ctx.input_dtype(i);
-    if (t != DType::kUndefined && !is_float(t)) ctx.fail("input ", i, " must be a float tensor, got ", dtype_name(t));
+    if (t != DType::kUndefined && !is_float(t))
+      ctx.fail("input ", i, " must be a float tensor, got ", dtype_name(t));
   }
   const Shape& x = ctx.input_shape(0);
   if (x.rank_known() && x.rank() < 2) ctx.fail("X must have rank >= 2 (N, C, ...), got rank ", x.rank());
@@ -70,7 +75,8 @@ void run_batch_norm(KernelContext& ctx) {
   for (size_t i = 0; i < node.num_outputs(); ++i)
     if (ctx.output_wanted(i)) wanted = i + 1;
   const bool train = training(node, wanted);
-  if (node.opset >= 14 && !train && wanted > 1) ctx.fail("outputs past Y are only valid with training_mode = 1");
+  if (node.opset >= 14 && !train && wanted > 1)
+    ctx.fail("outputs past Y are only valid with training_mode = 1");
 
   // Layout [N, units, inner]: one parameter per channel (inner = spatial size) or per activation (inner = 1).
   const int64_t n = x.dim(0), c = x.dim(1);
@@ -124,13 +130,15 @@ void run_batch_norm(KernelContext& ctx) {
   dispatch_float(x.dtype(), node.describe(), [&]<typename T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    parallel_for(n * units, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const size_t u = static_cast<size_t>(r % units);
-        const double a = mul[u], d = add[u];
-        for (int64_t j = 0; j < inner; ++j) py[r * inner + j] = from_double<T>(to_double(px[r * inner + j]) * a + d);
-      }
-    });
+    parallel_for(n * units, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t r = begin; r < end; ++r) {
+                     const size_t u = static_cast<size_t>(r % units);
+                     const double a = mul[u], d = add[u];
+                     for (int64_t j = 0; j < inner; ++j)
+                       py[r * inner + j] = from_double<T>(to_double(px[r * inner + j]) * a + d);
+                   }
+                 });
   });
   ctx.set_output(0, std::move(y));
   if (!train) return;
@@ -156,9 +164,17 @@ void run_batch_norm(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "BatchNormalization", .since_version = 1, .inputs = {5, 5}, .outputs = {1, 5},
-                  .infer = infer_batch_norm, .run = run_batch_norm});
-ONYX_REGISTER_OP({.op_type = "BatchNormalization", .since_version = 14, .inputs = {5, 5}, .outputs = {1, 3},
-                  .infer = infer_batch_norm, .run = run_batch_norm});
+ONYX_REGISTER_OP({.op_type = "BatchNormalization",
+                  .since_version = 1,
+                  .inputs = {5, 5},
+                  .outputs = {1, 5},
+                  .infer = infer_batch_norm,
+                  .run = run_batch_norm});
+ONYX_REGISTER_OP({.op_type = "BatchNormalization",
+                  .since_version = 14,
+                  .inputs = {5, 5},
+                  .outputs = {1, 3},
+                  .infer = infer_batch_norm,
+                  .run = run_batch_norm});
 
 }  // namespace onyx

@@ -1,8 +1,8 @@
-// CumSum: cumulative sum along the axis given by input 1 (an int32/int64 scalar), optionally exclusive (each output
-// excludes its own element) and/or reversed (summing from the end).
+// CumSum: cumulative sum along the axis given by input 1 (an int32/int64 scalar), optionally exclusive (each
+// output excludes its own element) and/or reversed (summing from the end).
 //
-// Versions: 11, 14 (adds float16/bfloat16): one kernel. Floats accumulate in double and round each output once;
-// integers wrap modulo 2^bits like the type's own addition.
+// Versions: 11, 14 (adds float16/bfloat16): one kernel. Floats accumulate in double and round each output
+// once; integers wrap modulo 2^bits like the type's own addition.
 #include "../core/parallel.h"
 #include "reduce_common.h"
 
@@ -80,7 +80,7 @@ void run_cumsum(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "CumSum", .since_version = 11, .inputs = {2, 2}, .infer = infer_cumsum,
-                  .run = run_cumsum});
+ONYX_REGISTER_OP(
+    {.op_type = "CumSum", .since_version = 11, .inputs = {2, 2}, .infer = infer_cumsum, .run = run_cumsum});
 
 }  // namespace onyx

@@ -1,8 +1,8 @@
 // GroupNormalization: X [N, C, D1, ...] is split into num_groups groups of C / num_groups channels; each
 // (instance, group) is normalized with its own mean and population variance, then y = scale * x_hat + bias.
 //
-// Versions: 18 takes scale and bias per group (shape [num_groups]); 21 takes them per channel (shape [C]) and adds
-// stash_type (statistics here are always computed in double, at least the precision it asks for).
+// Versions: 18 takes scale and bias per group (shape [num_groups]); 21 takes them per channel (shape [C]) and
+// adds stash_type (statistics here are always computed in double, at least the precision it asks for).
 #include <cmath>
 
 #include "../core/parallel.h"
@@ -45,10 +45,11 @@ void run_group_norm(KernelContext& ctx) {
   const bool per_channel = node.opset >= 21;
   const int64_t params = per_channel ? c : g;
   for (const Tensor* p : {&scale, &bias}) {
-    dispatch_float(p->dtype(), node.describe(), [] <typename T>() {});
+    dispatch_float(p->dtype(), node.describe(), []<typename T>() {});
     if (p->rank() != 1 || p->dim(0) != params)
-      ctx.fail("scale and bias must have shape [", params, "] (", per_channel ? "one per channel" : "one per group",
-               " at opset ", node.opset, "), got ", p->describe());
+      ctx.fail("scale and bias must have shape [", params, "] (",
+               per_channel ? "one per channel" : "one per group", " at opset ", node.opset, "), got ",
+               p->describe());
   }
   const std::vector<double> s = scale.to_double_vector(), b = bias.to_double_vector();
   const double eps = node.attr_float("epsilon", 1e-5f);
@@ -59,38 +60,46 @@ void run_group_norm(KernelContext& ctx) {
   dispatch_float(x.dtype(), node.describe(), [&]<typename T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    parallel_for(n * g, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, group_size)), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t group = r % g;
-        const T* p = px + r * group_size;
-        double sum = 0;
-        for (int64_t j = 0; j < group_size; ++j) sum += to_double(p[j]);
-        const double mean = sum / static_cast<double>(group_size);
-        double sq = 0;
-        for (int64_t j = 0; j < group_size; ++j) {
-          const double d = to_double(p[j]) - mean;
-          sq += d * d;
-        }
-        const double inv = 1.0 / std::sqrt(sq / static_cast<double>(group_size) + eps);
-        for (int64_t k = 0; k < channels_per_group; ++k) {
-          const size_t pi = static_cast<size_t>(per_channel ? group * channels_per_group + k : group);
-          const double a = inv * s[pi], add = b[pi];
-          for (int64_t j = 0; j < spatial; ++j) {
-            const int64_t at = k * spatial + j;
-            py[r * group_size + at] = from_double<T>((to_double(p[at]) - mean) * a + add);
-          }
-        }
-      }
-    });
+    parallel_for(n * g, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, group_size)),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t r = begin; r < end; ++r) {
+                     const int64_t group = r % g;
+                     const T* p = px + r * group_size;
+                     double sum = 0;
+                     for (int64_t j = 0; j < group_size; ++j) sum += to_double(p[j]);
+                     const double mean = sum / static_cast<double>(group_size);
+                     double sq = 0;
+                     for (int64_t j = 0; j < group_size; ++j) {
+                       const double d = to_double(p[j]) - mean;
+                       sq += d * d;
+                     }
+                     const double inv = 1.0 / std::sqrt(sq / static_cast<double>(group_size) + eps);
+                     for (int64_t k = 0; k < channels_per_group; ++k) {
+                       const size_t pi =
+                           static_cast<size_t>(per_channel ? group * channels_per_group + k : group);
+                       const double a = inv * s[pi], add = b[pi];
+                       for (int64_t j = 0; j < spatial; ++j) {
+                         const int64_t at = k * spatial + j;
+                         py[r * group_size + at] = from_double<T>((to_double(p[at]) - mean) * a + add);
+                       }
+                     }
+                   }
+                 });
   });
   ctx.set_output(0, std::move(y));
 }
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "GroupNormalization", .since_version = 18, .inputs = {3, 3}, .infer = infer_group_norm,
+ONYX_REGISTER_OP({.op_type = "GroupNormalization",
+                  .since_version = 18,
+                  .inputs = {3, 3},
+                  .infer = infer_group_norm,
                   .run = run_group_norm});
-ONYX_REGISTER_OP({.op_type = "GroupNormalization", .since_version = 21, .inputs = {3, 3}, .infer = infer_group_norm,
+ONYX_REGISTER_OP({.op_type = "GroupNormalization",
+                  .since_version = 21,
+                  .inputs = {3, 3},
+                  .infer = infer_group_norm,
                   .run = run_group_norm});
 
 }  // namespace onyx

@@ -1,7 +1,8 @@
 // LayerNormalization (opset 17): normalizes X over its dims [axis, rank), then Y = Normalized * Scale + B.
-// Optional outputs Mean and InvStdDev = 1 / sqrt(var + epsilon) have X's shape with dims [axis, rank) set to 1 and
-// the float type named by stash_type (default float32). Statistics are computed in double (at least the precision
-// stash_type asks for). Scale and B broadcast unidirectionally to X (normally they have shape X.dims[axis:]).
+// Optional outputs Mean and InvStdDev = 1 / sqrt(var + epsilon) have X's shape with dims [axis, rank) set to
+// 1 and the float type named by stash_type (default float32). Statistics are computed in double (at least the
+// precision stash_type asks for). Scale and B broadcast unidirectionally to X (normally they have shape
+// X.dims[axis:]).
 #include <cmath>
 
 #include "../core/parallel.h"
@@ -39,12 +40,12 @@ void run_layer_norm(KernelContext& ctx) {
   int64_t outer = 1;
   for (size_t i = 0; i < axis; ++i) outer *= x.dim(i);
   const int64_t inner = reduce_detail::product_from(x.dims(), axis);
-  dispatch_float(ctx.input(1).dtype(), node.describe(), [] <typename T>() {});
+  dispatch_float(ctx.input(1).dtype(), node.describe(), []<typename T>() {});
   const auto scale = reduce_detail::broadcast_param(ctx.input(1), x.dims(), axis, node, "Scale");
   reduce_detail::NormParam bias;
   const bool has_bias = ctx.has_input(2);
   if (has_bias) {
-    dispatch_float(ctx.input(2).dtype(), node.describe(), [] <typename T>() {});
+    dispatch_float(ctx.input(2).dtype(), node.describe(), []<typename T>() {});
     bias = reduce_detail::broadcast_param(ctx.input(2), x.dims(), axis, node, "B");
   }
   std::vector<int64_t> stat_dims = x.dims();
@@ -54,28 +55,29 @@ void run_layer_norm(KernelContext& ctx) {
   dispatch_float(x.dtype(), node.describe(), [&]<typename T>() {
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)), [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const T* p = px + r * inner;
-        double sum = 0;
-        for (int64_t j = 0; j < inner; ++j) sum += to_double(p[j]);
-        const double mean = sum / static_cast<double>(inner);
-        double sq = 0;
-        for (int64_t j = 0; j < inner; ++j) {
-          const double d = to_double(p[j]) - mean;
-          sq += d * d;
-        }
-        const double inv = 1.0 / std::sqrt(sq / static_cast<double>(inner) + eps);
-        means[static_cast<size_t>(r)] = mean;
-        inv_std[static_cast<size_t>(r)] = inv;
-        for (int64_t j = 0; j < inner; ++j) {
-          const int64_t flat = r * inner + j;
-          double v = (to_double(p[j]) - mean) * inv * scale.at(flat, j);
-          if (has_bias) v += bias.at(flat, j);
-          py[flat] = from_double<T>(v);
-        }
-      }
-    });
+    parallel_for(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, inner)),
+                 [&](int64_t begin, int64_t end) {
+                   for (int64_t r = begin; r < end; ++r) {
+                     const T* p = px + r * inner;
+                     double sum = 0;
+                     for (int64_t j = 0; j < inner; ++j) sum += to_double(p[j]);
+                     const double mean = sum / static_cast<double>(inner);
+                     double sq = 0;
+                     for (int64_t j = 0; j < inner; ++j) {
+                       const double d = to_double(p[j]) - mean;
+                       sq += d * d;
+                     }
+                     const double inv = 1.0 / std::sqrt(sq / static_cast<double>(inner) + eps);
+                     means[static_cast<size_t>(r)] = mean;
+                     inv_std[static_cast<size_t>(r)] = inv;
+                     for (int64_t j = 0; j < inner; ++j) {
+                       const int64_t flat = r * inner + j;
+                       double v = (to_double(p[j]) - mean) * inv * scale.at(flat, j);
+                       if (has_bias) v += bias.at(flat, j);
+                       py[flat] = from_double<T>(v);
+                     }
+                   }
+                 });
   });
   ctx.set_output(0, std::move(y));
   auto stats = [&](const std::vector<double>& vals) {
@@ -92,7 +94,11 @@ void run_layer_norm(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "LayerNormalization", .since_version = 17, .inputs = {2, 3}, .outputs = {1, 3},
-                  .infer = infer_layer_norm, .run = run_layer_norm});
+ONYX_REGISTER_OP({.op_type = "LayerNormalization",
+                  .since_version = 17,
+                  .inputs = {2, 3},
+                  .outputs = {1, 3},
+                  .infer = infer_layer_norm,
+                  .run = run_layer_norm});
 
 }  // namespace onyx

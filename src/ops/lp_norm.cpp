@@ -1,5 +1,5 @@
-// LpNormalization: y = x / ||x||_p along `axis` (default -1), p = 1 or 2 (default 2). The norm is accumulated in
-// double; a zero norm gives 0/0 = NaN like the formula.
+// LpNormalization: y = x / ||x||_p along `axis` (default -1), p = 1 or 2 (default 2). The norm is accumulated
+// in double; a zero norm gives 0/0 = NaN like the formula.
 //
 // Versions: 1, 22 (bfloat16): one kernel.
 #include <cmath>
@@ -23,7 +23,8 @@ void infer_lp_norm(InferContext& ctx) {
   reduce_detail::infer_float_same_as_input(ctx);
   order(ctx.node());
   const Shape& x = ctx.input_shape(0);
-  if (x.rank_known()) normalize_axis(ctx.node().attr_int("axis", -1), static_cast<int64_t>(x.rank()), ctx.node());
+  if (x.rank_known())
+    normalize_axis(ctx.node().attr_int("axis", -1), static_cast<int64_t>(x.rank()), ctx.node());
 }
 
 void run_lp_norm(KernelContext& ctx) {
@@ -56,7 +57,10 @@ void run_lp_norm(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "LpNormalization", .since_version = 1, .inputs = {1, 1}, .infer = infer_lp_norm,
+ONYX_REGISTER_OP({.op_type = "LpNormalization",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .infer = infer_lp_norm,
                   .run = run_lp_norm});
 
 }  // namespace onyx

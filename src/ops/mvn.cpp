@@ -1,6 +1,7 @@
-// MeanVarianceNormalization: Y = (X - E[X]) / (sqrt(E[(X - E[X])^2]) + 1e-9), the expectations taken over `axes`
-// (default [0, 2, 3]: per channel of an NCHW tensor). The epsilon is added to the standard deviation, as in the
-// spec's function body. Statistics are computed in double, the variance in two passes (never negative).
+// MeanVarianceNormalization: Y = (X - E[X]) / (sqrt(E[(X - E[X])^2]) + 1e-9), the expectations taken over
+// `axes` (default [0, 2, 3]: per channel of an NCHW tensor). The epsilon is added to the standard deviation,
+// as in the spec's function body. Statistics are computed in double, the variance in two passes (never
+// negative).
 //
 // Versions: 9, 13 (bfloat16, negative axes): one kernel.
 #include <algorithm>
@@ -46,7 +47,8 @@ void run_mvn(KernelContext& ctx) {
     const T* px = x.data<T>();
     T* py = y.data<T>();
     const std::array<std::vector<int64_t>, 1> in{sdims};
-    for_each_broadcast<1>(x.dims(), in, [&](int64_t i, int64_t s) { mean[static_cast<size_t>(s)] += to_double(px[i]); });
+    for_each_broadcast<1>(x.dims(), in,
+                          [&](int64_t i, int64_t s) { mean[static_cast<size_t>(s)] += to_double(px[i]); });
     for (double& m : mean) m /= count;
     for_each_broadcast<1>(x.dims(), in, [&](int64_t i, int64_t s) {
       const double d = to_double(px[i]) - mean[static_cast<size_t>(s)];
@@ -64,7 +66,10 @@ void run_mvn(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "MeanVarianceNormalization", .since_version = 9, .inputs = {1, 1}, .infer = infer_mvn,
+ONYX_REGISTER_OP({.op_type = "MeanVarianceNormalization",
+                  .since_version = 9,
+                  .inputs = {1, 1},
+                  .infer = infer_mvn,
                   .run = run_mvn});
 
 }  // namespace onyx

@@ -1,17 +1,18 @@
 // ReduceSum ReduceMean ReduceMax ReduceMin ReduceProd ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp
 // ReduceSumSquare.
 //
-// Versions: `axes` is an attribute before opset 18 (ReduceSum: before 13) and an optional int64 input after, with
-// `noop_with_empty_axes`. Old versions are upgraded at import (the attribute becomes a constant input), so one
-// kernel serves all. Other version bumps only add dtypes (negative axes: 11; int8/uint8 for Max/Min: 12; bfloat16:
-// 13; bool for Max/Min: 20), all accepted here.
+// Versions: `axes` is an attribute before opset 18 (ReduceSum: before 13) and an optional int64 input after,
+// with `noop_with_empty_axes`. Old versions are upgraded at import (the attribute becomes a constant input),
+// so one kernel serves all. Other version bumps only add dtypes (negative axes: 11; int8/uint8 for Max/Min:
+// 12; bfloat16: 13; bool for Max/Min: 20), all accepted here.
 //
-// Reduction over an empty set (a zero-size reduced axis): Sum/L1/L2/SumSquare 0, Prod 1, Max -inf (integers: the
-// lowest value, bool: false), Min +inf (highest, true), Mean NaN (integers: 0), LogSum and LogSumExp -inf.
+// Reduction over an empty set (a zero-size reduced axis): Sum/L1/L2/SumSquare 0, Prod 1, Max -inf (integers:
+// the lowest value, bool: false), Min +inf (highest, true), Mean NaN (integers: 0), LogSum and LogSumExp
+// -inf.
 //
-// Float inputs (float16/bfloat16/float32/float64) accumulate in double and round once. Integer sums and products
-// wrap modulo 2^bits like the integer arithmetic of the type; L2, LogSum and LogSumExp of integers are computed in
-// double and converted back with saturation.
+// Float inputs (float16/bfloat16/float32/float64) accumulate in double and round once. Integer sums and
+// products wrap modulo 2^bits like the integer arithmetic of the type; L2, LogSum and LogSumExp of integers
+// are computed in double and converted back with saturation.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -34,6 +35,10 @@ struct ReduceAttrs {
 };
 
 ReduceAttrs parse_attrs(const Node& node) {
+  // Old versions had their axes attribute moved to the input at import; one left here is invalid.
+  if (node.has_attr("axes"))
+    fail_bad_input(node.describe(), ": the axes attribute is not valid at opset ", node.opset,
+                   " (axes is an input from this version on)");
   ReduceAttrs a;
   a.keepdims = node.attr_int("keepdims", 1) != 0;
   a.noop_with_empty_axes = node.attr_int("noop_with_empty_axes", 0) != 0;
@@ -46,7 +51,8 @@ std::vector<int64_t> normalize_axes(const std::vector<int64_t>& raw, int64_t ran
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (int64_t a : raw) {
     const int64_t n = normalize_axis(a, rank, node);
-    if (seen[static_cast<size_t>(n)]) fail_bad_input(node.describe(), ": axis ", a, " is listed twice in axes");
+    if (seen[static_cast<size_t>(n)])
+      fail_bad_input(node.describe(), ": axis ", a, " is listed twice in axes");
     seen[static_cast<size_t>(n)] = true;
     axes.push_back(n);
   }
@@ -54,26 +60,30 @@ std::vector<int64_t> normalize_axes(const std::vector<int64_t>& raw, int64_t ran
   return axes;
 }
 
-// ---- upgrade: axes attribute → input -----------------------------------------------------------------------------
+// ---- upgrade: axes attribute → input
+// -----------------------------------------------------------------------------
 
 void upgrade_axes_to_input(Node& node) {
   const Attribute* a = node.find_attr("axes");
   if (!a) return;
   const std::vector<int64_t> axes = a->ints;
   node.remove_attr("axes");
-  // An explicit empty list meant "all axes" before; an absent input means the same now (noop_with_empty_axes is 0).
+  // An explicit empty list meant "all axes" before; an absent input means the same now (noop_with_empty_axes
+  // is 0).
   if (axes.empty()) return;
   if (node.num_inputs() > 1 && node.input(1) != nullptr)
     fail_bad_input(node.describe(), ": has both an axes attribute and a second input");
-  set_constant_input(node, 1, Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes), "axes");
+  set_constant_input(node, 1, Tensor::from_vector<int64_t>({static_cast<int64_t>(axes.size())}, axes),
+                     "axes");
 }
 
-// ---- inference ---------------------------------------------------------------------------------------------------
+// ---- inference
+// ---------------------------------------------------------------------------------------------------
 
 void check_dtype(Kind kind, DType t, const Node& node) {
   if (t == DType::kUndefined) return;
-  const bool numeric = dtype_is_float(t) ? (t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 ||
-                                           t == DType::kBFloat16)
+  const bool numeric = dtype_is_float(t) ? (t == DType::kFloat32 || t == DType::kFloat64 ||
+                                            t == DType::kFloat16 || t == DType::kBFloat16)
                                          : dtype_is_integer(t);
   const bool ok = numeric || (t == DType::kBool && (kind == Kind::kMax || kind == Kind::kMin));
   if (!ok) fail_unsupported(node.describe(), ": dtype ", dtype_name(t), " is not supported");
@@ -100,9 +110,15 @@ void infer_reduce(InferContext& ctx) {
     raw = std::vector<int64_t>{};
   } else if (const Tensor* c = ctx.input_constant(1)) {
     raw = c->to_int64_vector();
+  } else if (const std::vector<Dim>* partial = ctx.input_partial(1)) {
+    std::vector<int64_t> known;
+    for (const Dim& d : *partial)
+      if (d.is_known()) known.push_back(d.value());
+    if (known.size() == partial->size()) raw = std::move(known);
   }
   if (!raw) {
-    // Axes unknown until run time: the rank is known with keepdims, or from the axes' length when it is non-zero.
+    // Axes unknown until run time: the rank is known with keepdims, or from the axes' length when it is
+    // non-zero.
     const Shape& as = ctx.input_shape(1);
     if (attrs.keepdims) {
       ctx.set_output(0, dtype, Shape(std::vector<Dim>(static_cast<size_t>(rank))));
@@ -131,16 +147,17 @@ void infer_reduce(InferContext& ctx) {
   ctx.set_output(0, dtype, Shape(std::move(out)));
 }
 
-// ---- the reduction plan --------------------------------------------------------------------------------------------
+// ---- the reduction plan
+// --------------------------------------------------------------------------------------------
 
-// Dims coalesced into alternating kept/reduced runs. Each output element has a base offset (from the kept dims);
-// its reduced elements lie at base + table[t] + j for every table entry t and j in [0, run).
+// Dims coalesced into alternating kept/reduced runs. Each output element has a base offset (from the kept
+// dims); its reduced elements lie at base + table[t] + j for every table entry t and j in [0, run).
 struct Plan {
-  std::vector<int64_t> out_dims;    // the output's dims (keepdims applied)
-  std::vector<int64_t> kept_dims;   // coalesced kept dims, outermost first
+  std::vector<int64_t> out_dims;   // the output's dims (keepdims applied)
+  std::vector<int64_t> kept_dims;  // coalesced kept dims, outermost first
   std::vector<int64_t> kept_strides;
-  std::vector<int64_t> table;       // offsets of the reduced blocks
-  int64_t run = 1;                  // contiguous reduced elements per table entry
+  std::vector<int64_t> table;  // offsets of the reduced blocks
+  int64_t run = 1;             // contiguous reduced elements per table entry
   int64_t out_count = 1;
   int64_t red_count = 1;
 };
@@ -166,7 +183,8 @@ Plan make_plan(const std::vector<int64_t>& dims, const std::vector<bool>& reduce
   for (size_t k = rank; k-- > 0;) {
     const int64_t d = dims[k];
     if (d != 1) {
-      if (!groups.empty() && groups.back().red == reduced[k] && groups.back().stride * groups.back().size == stride) {
+      if (!groups.empty() && groups.back().red == reduced[k] &&
+          groups.back().stride * groups.back().size == stride) {
         groups.back().size *= d;
       } else {
         groups.push_back({reduced[k], d, stride});
@@ -215,12 +233,14 @@ inline void for_each_reduced(const T* x, const Plan& p, F&& f) {
   }
 }
 
-// ---- per-kind kernels -------------------------------------------------------------------------------------------
+// ---- per-kind kernels
+// -------------------------------------------------------------------------------------------
 
 template <Kind K, typename T>
 T reduce_float(const T* x, const Plan& p) {
   if constexpr (K == Kind::kMax || K == Kind::kMin) {
-    double m = K == Kind::kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    double m =
+        K == Kind::kMax ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     bool nan = false;
     for_each_reduced(x, p, [&](T v) {
       const double d = to_double(v);
@@ -257,14 +277,16 @@ T reduce_float(const T* x, const Plan& p) {
         s += d;
       }
     });
-    if constexpr (K == Kind::kMean) return from_double<T>(s / static_cast<double>(p.red_count));  // n == 0: NaN
+    if constexpr (K == Kind::kMean)
+      return from_double<T>(s / static_cast<double>(p.red_count));  // n == 0: NaN
     if constexpr (K == Kind::kL2) return from_double<T>(std::sqrt(s));
     if constexpr (K == Kind::kLogSum) return from_double<T>(std::log(s));
     return from_double<T>(s);
   }
 }
 
-// Integer sums and products accumulate in uint64: they wrap like the type's own arithmetic (no signed-overflow UB).
+// Integer sums and products accumulate in uint64: they wrap like the type's own arithmetic (no
+// signed-overflow UB).
 template <Kind K, typename T>
 T reduce_integer(const T* x, const Plan& p) {
   const int64_t n = p.red_count;
@@ -310,7 +332,8 @@ T reduce_integer(const T* x, const Plan& p) {
     if constexpr (K == Kind::kMean) {
       if (n == 0) return T(0);
       if constexpr (std::is_signed_v<T>) {
-        return static_cast<T>(static_cast<int64_t>(s) / n);  // truncates toward zero like the exact mean would
+        return static_cast<T>(static_cast<int64_t>(s) /
+                              n);  // truncates toward zero like the exact mean would
       } else {
         return static_cast<T>(s / static_cast<uint64_t>(n));
       }
@@ -400,12 +423,18 @@ void run_reduce(KernelContext& ctx) {
 }  // namespace
 
 // Version 1 (axes attribute) upgrades to the version that takes axes as an input.
-#define ONYX_REDUCE_OP(ID, NAME, KIND, INPUT_SINCE)                                                                \
-  static const OpRegistrar onyx_reduce_attr_##ID({.op_type = NAME, .since_version = 1, .inputs = {1, 1},          \
-                                                  .infer = infer_reduce<KIND>, .run = run_reduce<KIND>,            \
-                                                  .upgrade = upgrade_axes_to_input});                              \
-  static const OpRegistrar onyx_reduce_input_##ID({.op_type = NAME, .since_version = INPUT_SINCE, .inputs = {1, 2}, \
-                                                   .infer = infer_reduce<KIND>, .run = run_reduce<KIND>});
+#define ONYX_REDUCE_OP(ID, NAME, KIND, INPUT_SINCE)                                   \
+  static const OpRegistrar onyx_reduce_attr_##ID({.op_type = NAME,                    \
+                                                  .since_version = 1,                 \
+                                                  .inputs = {1, 1},                   \
+                                                  .infer = infer_reduce<KIND>,        \
+                                                  .run = run_reduce<KIND>,            \
+                                                  .upgrade = upgrade_axes_to_input}); \
+  static const OpRegistrar onyx_reduce_input_##ID({.op_type = NAME,                   \
+                                                   .since_version = INPUT_SINCE,      \
+                                                   .inputs = {1, 2},                  \
+                                                   .infer = infer_reduce<KIND>,       \
+                                                   .run = run_reduce<KIND>});
 
 ONYX_REDUCE_OP(sum, "ReduceSum", Kind::kSum, 13)
 ONYX_REDUCE_OP(mean, "ReduceMean", Kind::kMean, 18)

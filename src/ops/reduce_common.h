@@ -1,6 +1,7 @@
-// Small helpers shared by the reduction, softmax and normalization ops (reduce.cpp, arg_reduce.cpp, softmax.cpp,
-// *_norm.cpp, mvn.cpp, losses.cpp): element ↔ double conversion, the (outer, n, inner) split of a tensor around one
-// axis, and saturating float → integer conversion.
+// Small helpers shared by the reduction, softmax and normalization ops (reduce.cpp, arg_reduce.cpp,
+// softmax.cpp,
+// *_norm.cpp, mvn.cpp, losses.cpp): element ↔ double conversion, the (outer, n, inner) split of a tensor
+// around one axis, and saturating float → integer conversion.
 #pragma once
 
 #include <cmath>
@@ -31,8 +32,8 @@ inline double to_double(T v) {
   }
 }
 
-// Converts a double result to storage type T: floats round once (to float first for the 16-bit types), integers
-// saturate (NaN → 0) so no out-of-range float → int conversion (undefined behaviour) ever happens.
+// Converts a double result to storage type T: floats round once (to float first for the 16-bit types),
+// integers saturate (NaN → 0) so no out-of-range float → int conversion (undefined behaviour) ever happens.
 template <typename T>
 inline T from_double(double v) {
   if constexpr (kIsReducedFloat<T>) {
@@ -84,15 +85,15 @@ inline int64_t product_from(const std::vector<int64_t>& dims, size_t from) {
 // infer: output 0 has input 0's dtype and shape; the dtype must be a float type when known.
 inline void infer_float_same_as_input(InferContext& ctx) {
   const DType t = ctx.input_dtype(0);
-  if (t != DType::kUndefined && !(t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 ||
-                                  t == DType::kBFloat16))
+  if (t != DType::kUndefined &&
+      !(t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 || t == DType::kBFloat16))
     ctx.fail("input 0 must be a float tensor, got ", dtype_name(t));
   ctx.set_output_type(0, ctx.input_type(0));
 }
 
-// A scale/bias input unidirectionally broadcast to X (LayerNormalization, RMSNormalization), as doubles. When it
-// varies only within the normalized block X.dims[axis:] (the usual case: shape X.dims[axis:]) it is indexed by the
-// position in the block; otherwise by the flat element index of X.
+// A scale/bias input unidirectionally broadcast to X (LayerNormalization, RMSNormalization), as doubles. When
+// it varies only within the normalized block X.dims[axis:] (the usual case: shape X.dims[axis:]) it is
+// indexed by the position in the block; otherwise by the flat element index of X.
 struct NormParam {
   std::vector<double> v;
   bool per_element = false;
@@ -101,8 +102,8 @@ struct NormParam {
   }
 };
 
-inline NormParam broadcast_param(const Tensor& p, const std::vector<int64_t>& x_dims, size_t axis, const Node& node,
-                                 const char* what) {
+inline NormParam broadcast_param(const Tensor& p, const std::vector<int64_t>& x_dims, size_t axis,
+                                 const Node& node, const char* what) {
   const size_t xr = x_dims.size(), pr = p.rank();
   if (pr > xr) fail_bad_input(node.describe(), ": ", what, " ", p.describe(), " has a higher rank than X");
   bool block_only = true;
@@ -120,7 +121,8 @@ inline NormParam broadcast_param(const Tensor& p, const std::vector<int64_t>& x_
   std::vector<int64_t> target, pdims = p.dims();
   if (block_only) {
     target.assign(x_dims.begin() + static_cast<std::ptrdiff_t>(axis), x_dims.end());
-    if (pdims.size() > target.size()) pdims.erase(pdims.begin(), pdims.end() - static_cast<std::ptrdiff_t>(target.size()));
+    if (pdims.size() > target.size())
+      pdims.erase(pdims.begin(), pdims.end() - static_cast<std::ptrdiff_t>(target.size()));
   } else {
     target = x_dims;
   }

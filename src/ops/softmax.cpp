@@ -1,8 +1,9 @@
 // Softmax, LogSoftmax, Hardmax.
 //
-// Versions 1 and 11 coerce the input to 2-D [prod(dims[:axis]), prod(dims[axis:])] and normalize each row (default
-// axis 1; 11 allows negative axes); version 13 normalizes along the single axis `axis` (default -1). Computation is
-// in double with the row maximum subtracted (no overflow for large inputs); Hardmax marks the first maximum.
+// Versions 1 and 11 coerce the input to 2-D [prod(dims[:axis]), prod(dims[axis:])] and normalize each row
+// (default axis 1; 11 allows negative axes); version 13 normalizes along the single axis `axis` (default -1).
+// Computation is in double with the row maximum subtracted (no overflow for large inputs); Hardmax marks the
+// first maximum.
 #include <algorithm>
 #include <cmath>
 
@@ -22,7 +23,8 @@ void run_softmax(KernelContext& ctx) {
   const Node& node = ctx.node();
   const Tensor& x = ctx.input(0);
   const bool coerce = node.opset < 13;
-  const int64_t axis = normalize_axis(node.attr_int("axis", coerce ? 1 : -1), static_cast<int64_t>(x.rank()), node);
+  const int64_t axis =
+      normalize_axis(node.attr_int("axis", coerce ? 1 : -1), static_cast<int64_t>(x.rank()), node);
   const auto s = reduce_detail::split_at_axis(x.dims(), axis, coerce);
   Tensor out(x.dtype(), x.dims());
   dispatch_float(x.dtype(), node.describe(), [&]<typename T>() {
@@ -34,7 +36,8 @@ void run_softmax(KernelContext& ctx) {
                    for (int64_t r = begin; r < end; ++r) {
                      const int64_t base = (r / s.inner) * s.n * s.inner + r % s.inner;
                      if (s.n == 0) continue;
-                     for (int64_t j = 0; j < s.n; ++j) row[static_cast<size_t>(j)] = to_double(in[base + j * s.inner]);
+                     for (int64_t j = 0; j < s.n; ++j)
+                       row[static_cast<size_t>(j)] = to_double(in[base + j * s.inner]);
                      double m = row[0];
                      int64_t arg = 0;
                      for (int64_t j = 1; j < s.n; ++j) {
@@ -44,7 +47,8 @@ void run_softmax(KernelContext& ctx) {
                        }
                      }
                      if constexpr (K == Kind::kHardmax) {
-                       for (int64_t j = 0; j < s.n; ++j) o[base + j * s.inner] = from_double<T>(j == arg ? 1.0 : 0.0);
+                       for (int64_t j = 0; j < s.n; ++j)
+                         o[base + j * s.inner] = from_double<T>(j == arg ? 1.0 : 0.0);
                      } else {
                        double sum = 0;
                        for (int64_t j = 0; j < s.n; ++j) {
@@ -78,17 +82,35 @@ void infer_softmax(InferContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "Softmax", .since_version = 1, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "Softmax",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kSoftmax>});
-ONYX_REGISTER_OP({.op_type = "Softmax", .since_version = 13, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "Softmax",
+                  .since_version = 13,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kSoftmax>});
-ONYX_REGISTER_OP({.op_type = "LogSoftmax", .since_version = 1, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "LogSoftmax",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kLogSoftmax>});
-ONYX_REGISTER_OP({.op_type = "LogSoftmax", .since_version = 13, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "LogSoftmax",
+                  .since_version = 13,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kLogSoftmax>});
-ONYX_REGISTER_OP({.op_type = "Hardmax", .since_version = 1, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "Hardmax",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kHardmax>});
-ONYX_REGISTER_OP({.op_type = "Hardmax", .since_version = 13, .inputs = {1, 1}, .infer = infer_softmax,
+ONYX_REGISTER_OP({.op_type = "Hardmax",
+                  .since_version = 13,
+                  .inputs = {1, 1},
+                  .infer = infer_softmax,
                   .run = run_softmax<Kind::kHardmax>});
 
 }  // namespace onyx

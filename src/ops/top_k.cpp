@@ -1,9 +1,9 @@
 // TopK: the k largest (or smallest) elements along an axis and their int64 indices.
 //
-// Versions: 1 (k is an attribute; upgraded at import to the input form of 10), 10 (k is a 1-element int64 input),
-// 11 (largest, sorted, negative axis). Equal values keep their order along the axis (the lower index first), as the
-// spec requires; NaN counts as larger than every number. Results are always sorted: with sorted=0 the order is
-// unspecified, so sorted order is a valid answer.
+// Versions: 1 (k is an attribute; upgraded at import to the input form of 10), 10 (k is a 1-element int64
+// input), 11 (largest, sorted, negative axis). Equal values keep their order along the axis (the lower index
+// first), as the spec requires; NaN counts as larger than every number. Results are always sorted: with
+// sorted=0 the order is unspecified, so sorted order is a valid answer.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -42,8 +42,10 @@ void check_dtype(DType t, const Node& node) {
 }
 
 int64_t k_value(const Tensor& k, const Node& node) {
-  if (k.dtype() != DType::kInt64) fail_bad_input(node.describe(), ": K must be int64, got ", dtype_name(k.dtype()));
-  if (k.numel() != 1 || k.rank() > 1) fail_bad_input(node.describe(), ": K must hold one value, got ", k.describe());
+  if (k.dtype() != DType::kInt64)
+    fail_bad_input(node.describe(), ": K must be int64, got ", dtype_name(k.dtype()));
+  if (k.numel() != 1 || k.rank() > 1)
+    fail_bad_input(node.describe(), ": K must hold one value, got ", k.describe());
   const int64_t v = k.get_int(0);
   if (v < 0) fail_bad_input(node.describe(), ": K must be non-negative, got ", v);
   return v;
@@ -112,7 +114,8 @@ void run_top_k(KernelContext& ctx) {
                    for (int64_t r = begin; r < end; ++r) {
                      const int64_t outer = r / s.inner, inner = r % s.inner;
                      const T* p = in + outer * s.n * s.inner + inner;
-                     for (int64_t j = 0; j < s.n; ++j) keys[static_cast<size_t>(j)] = static_cast<C>(p[j * s.inner]);
+                     for (int64_t j = 0; j < s.n; ++j)
+                       keys[static_cast<size_t>(j)] = static_cast<C>(p[j * s.inner]);
                      std::iota(order.begin(), order.end(), 0);
                      auto cmp = [&](int64_t i, int64_t j) {
                        return before(keys[static_cast<size_t>(i)], i, keys[static_cast<size_t>(j)], j);
@@ -133,11 +136,24 @@ void run_top_k(KernelContext& ctx) {
 
 }  // namespace
 
-ONYX_REGISTER_OP({.op_type = "TopK", .since_version = 1, .inputs = {1, 1}, .outputs = {2, 2}, .infer = infer_top_k,
-                  .run = run_top_k, .upgrade = upgrade_k_to_input});
-ONYX_REGISTER_OP({.op_type = "TopK", .since_version = 10, .inputs = {2, 2}, .outputs = {2, 2}, .infer = infer_top_k,
+ONYX_REGISTER_OP({.op_type = "TopK",
+                  .since_version = 1,
+                  .inputs = {1, 1},
+                  .outputs = {2, 2},
+                  .infer = infer_top_k,
+                  .run = run_top_k,
+                  .upgrade = upgrade_k_to_input});
+ONYX_REGISTER_OP({.op_type = "TopK",
+                  .since_version = 10,
+                  .inputs = {2, 2},
+                  .outputs = {2, 2},
+                  .infer = infer_top_k,
                   .run = run_top_k});
-ONYX_REGISTER_OP({.op_type = "TopK", .since_version = 11, .inputs = {2, 2}, .outputs = {2, 2}, .infer = infer_top_k,
+ONYX_REGISTER_OP({.op_type = "TopK",
+                  .since_version = 11,
+                  .inputs = {2, 2},
+                  .outputs = {2, 2},
+                  .infer = infer_top_k,
                   .run = run_top_k});
 
 }  // namespace onyx
