@@ -332,6 +332,9 @@ void collect_reads(const Node& n, const Graph& home, std::vector<const Value*>& 
         for (const Value* v : inner_reads)
           if (v->owner() != sub && v->owner() != nullptr) out.push_back(v);
       }
+      // A subgraph output may be an outer-scope value itself (an If branch returning it unchanged).
+      for (const Value* v : sub->outputs)
+        if (v->owner() != sub && v->owner() != nullptr) out.push_back(v);
     }
   }
   (void)home;

@@ -55,8 +55,8 @@ void run_mel(KernelContext& ctx) {
   if (num_mel < 0) ctx.fail("num_mel_bins must not be negative, got ", num_mel);
   if (dft_length <= 0) ctx.fail("dft_length must be positive, got ", dft_length);
   if (sample_rate <= 0) ctx.fail("sample_rate must be positive, got ", sample_rate);
-  if (!(lower_hz >= 0 && lower_hz <= upper_hz))
-    ctx.fail("need 0 <= lower_edge_hertz <= upper_edge_hertz, got ", lower_hz, " and ", upper_hz);
+  if (!(lower_hz >= 0 && lower_hz <= upper_hz) || !std::isfinite(upper_hz))
+    ctx.fail("need finite 0 <= lower_edge_hertz <= upper_edge_hertz, got ", lower_hz, " and ", upper_hz);
   const int64_t bins = dft_length / 2 + 1;
   Tensor w(DType::kFloat64, {bins, num_mel});
   double* o = w.data<double>();
@@ -66,8 +66,9 @@ void run_mel(KernelContext& ctx) {
   std::vector<int64_t> edge(static_cast<size_t>(num_mel + 2));
   for (int64_t k = 0; k < num_mel + 2; ++k) {
     const double hz = 700 * (std::pow(10.0, (static_cast<double>(k) * step + mel_low) / 2595) - 1);
-    edge[static_cast<size_t>(k)] = static_cast<int64_t>(std::floor(static_cast<double>(dft_length + 1) * hz /
-                                                                   static_cast<double>(sample_rate)));
+    const double bin = std::floor(static_cast<double>(dft_length + 1) * hz / static_cast<double>(sample_rate));
+    if (!(bin < 0x1.0p52)) ctx.fail("upper_edge_hertz ", upper_hz, " is too large for sample_rate ", sample_rate);
+    edge[static_cast<size_t>(k)] = static_cast<int64_t>(bin);
   }
   auto put = [&](int64_t row, int64_t col, double v) {
     if (row >= 0 && row < bins) o[row * num_mel + col] = v;

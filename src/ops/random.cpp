@@ -8,6 +8,7 @@
 // a seed each run draws a fresh seed from std::random_device.
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <cstring>
 #include <random>
 
@@ -42,9 +43,9 @@ class Rng {
     while (u1 <= 0) u1 = uniform();
     const double u2 = uniform();
     const double r = std::sqrt(-2.0 * std::log(u1));
-    spare_ = r * std::sin(2 * M_PI * u2);
+    spare_ = r * std::sin(2 * std::numbers::pi * u2);
     have_spare_ = true;
-    return r * std::cos(2 * M_PI * u2);
+    return r * std::cos(2 * std::numbers::pi * u2);
   }
 
  private:

@@ -1,6 +1,7 @@
 // Tensor sequences (all since opset 11, unchanged through 23): SequenceEmpty, SequenceConstruct, SequenceInsert,
 // SequenceAt, SequenceErase, SequenceLength, ConcatFromSequence, SplitToSequence.
 #include "control_util.h"
+#include "onyx/limits.h"
 #include "op.h"
 
 namespace onyx {
@@ -260,6 +261,8 @@ void run_split_to_sequence(KernelContext& ctx) {
   const int64_t total = x.dim(ax);
   std::vector<int64_t> parts;
   bool squeeze = false;
+  // One Tensor per part: a zero-sized input may still have a huge axis.
+  check_tensor_bytes(static_cast<uint64_t>(total) * sizeof(Tensor), "SplitToSequence parts");
   if (!ctx.has_input(1)) {
     parts.assign(static_cast<size_t>(total), 1);
     squeeze = !keepdims;

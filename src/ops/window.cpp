@@ -3,6 +3,7 @@
 // else a symmetric window (denominator N - 1). A symmetric window of size 1 is [1] (as numpy/scipy define it; the
 // formula would divide by zero). Computed in double, then converted to `output_datatype` (default float).
 #include <cmath>
+#include <numbers>
 
 #include "onyx/dtype_dispatch.h"
 #include "op.h"
@@ -54,7 +55,7 @@ void run_window(KernelContext& ctx) {
       o[i] = 1.0;
       continue;
     }
-    const double x = 2 * M_PI * static_cast<double>(i) / denom;
+    const double x = 2 * std::numbers::pi * static_cast<double>(i) / denom;
     switch (kWindow) {
       case Window::kHann: o[i] = 0.5 - 0.5 * std::cos(x); break;
       case Window::kHamming: o[i] = 25.0 / 46.0 - 21.0 / 46.0 * std::cos(x); break;

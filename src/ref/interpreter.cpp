@@ -137,6 +137,9 @@ class Runner {
     for (const auto& inner : sub.nodes())
       for (const Value* v : reads_of(*inner))
         if (v->owner() != &sub) out.push_back(v);
+    // A subgraph output may be an outer-scope value itself (an If branch returning it unchanged).
+    for (const Value* v : sub.outputs)
+      if (v->owner() != &sub) out.push_back(v);
   }
 
   const RunOptions& options_;

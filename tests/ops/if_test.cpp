@@ -82,3 +82,27 @@ TEST(If, ConditionMustBeBool) {
 
 }  // namespace
 }  // namespace onyx
+
+namespace onyx {
+namespace {
+
+// A branch may return an outer-scope value directly (no node inside reads it). The value must stay alive until the
+// If has run even when nothing after it uses the value.
+TEST(If, BranchOutputThatIsAnOuterValueStaysAlive) {
+  test::TestModel m(16);
+  test::GraphBuilder main(m.graph());
+  Value* cond = main.input("cond", test::scalar_type(DType::kBool));
+  Value* x = main.input("x", TypeInfo::tensor(DType::kFloat32, Shape({1})));
+  Value* y = main.node1("Identity", {x});
+  main.output(main.node1("Identity", {y}));  // y's last use by a node of the main graph
+  auto then_g = m.subgraph("then");
+  then_g->outputs.push_back(y);
+  auto else_g = m.subgraph("else");
+  else_g->outputs.push_back(y);
+  main.output(main.node1("If", {cond}, {test::attr_graph("then_branch", then_g), test::attr_graph("else_branch", else_g)}));
+  auto r = m.run({{"cond", RunValue(Tensor::scalar<bool>(true))}, {"x", RunValue(Tensor::from_vector<float>({1}, {4}))}});
+  EXPECT_EQ(r[1].second.tensor.data<float>()[0], 4);
+}
+
+}  // namespace
+}  // namespace onyx
