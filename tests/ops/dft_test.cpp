@@ -65,6 +65,31 @@ TEST(Dft, Opset20TakesTheAxisAsAnInputDefaultingToTheLastSignalAxis) {
   expect_near(op.run()[0], {1, 0, 4, 0, 1, 0, 1, 0, -2, 0, 1, 0});
 }
 
+TEST(Dft, MixedRadixLengthsMatchTheDirectSum) {
+  for (int64_t n : {1, 2, 6, 7, 12, 16, 30, 49}) {
+    std::vector<float> x(static_cast<size_t>(2 * n));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * static_cast<float>(i * i) + 0.1f);
+    for (int inverse : {0, 1}) {
+      test::SingleOp op{.op_type = "DFT",
+                        .opset = 17,
+                        .inputs = {Tensor::from_vector<float>({1, n, 2}, x)},
+                        .attributes = {test::attr_int("inverse", inverse)}};
+      std::vector<double> want;
+      const double sign = inverse ? 1 : -1;
+      for (int64_t k = 0; k < n; ++k) {
+        std::complex<double> acc = 0;
+        for (int64_t j = 0; j < n; ++j)
+          acc += std::complex<double>(x[static_cast<size_t>(2 * j)], x[static_cast<size_t>(2 * j + 1)]) *
+                 std::polar(1.0, sign * 2 * std::numbers::pi * static_cast<double>(k * j % n) / static_cast<double>(n));
+        if (inverse) acc /= static_cast<double>(n);
+        want.push_back(acc.real());
+        want.push_back(acc.imag());
+      }
+      expect_near(op.run()[0], want, 1e-4);
+    }
+  }
+}
+
 TEST(Dft, RejectsBadInput) {
   test::SingleOp op{.op_type = "DFT", .opset = 17, .inputs = {f32({1, 2, 3}, {1, 2, 3, 4, 5, 6})}};
   EXPECT_THROW(op.run(), Error);  // last dim 3
