@@ -2,8 +2,9 @@
 //
 //   X[k] = sum_n x[n] * exp(-+2*pi*i*k*n/N)   (minus: forward; plus: inverse, which also divides by N)
 //
-// Power-of-two lengths use an iterative radix-2 FFT; other lengths a direct O(N^2) sum with an exact twiddle table
-// (exp(-2*pi*i*m/N) for m = k*n mod N), both in double precision.
+// A recursive mixed-radix (Cooley-Tukey) transform: N splits by its smallest prime factor p into p interleaved
+// transforms of N/p, combined with twiddles; prime lengths use the direct sum. Twiddles come from one exact table
+// exp(-+2*pi*i*m/N), all in double precision. Cost O(N * sum of prime factors).
 #pragma once
 
 #include <cmath>
@@ -24,8 +25,8 @@ class Plan {
       const double ang = sign * 2.0 * std::numbers::pi * static_cast<double>(m) / static_cast<double>(n);
       twiddle_[m] = {std::cos(ang), std::sin(ang)};
     }
-    pow2_ = n > 0 && (n & (n - 1)) == 0;
-    tmp_.resize(sn);
+    scratch_.resize(sn);
+    input_.resize(sn);
   }
 
   int64_t size() const { return n_; }
@@ -33,56 +34,63 @@ class Plan {
   // In place on `data` (n values). Inverse transforms are divided by n.
   void run(std::complex<double>* data) {
     if (n_ <= 1) return;
-    if (pow2_) {
-      fft(data);
-    } else {
-      const size_t n = static_cast<size_t>(n_);
-      for (size_t k = 0; k < n; ++k) {
-        std::complex<double> acc = 0;
-        size_t m = 0;  // k*j mod n, advanced incrementally
-        for (size_t j = 0; j < n; ++j) {
-          acc += data[j] * twiddle_[m];
-          m += k;
-          if (m >= n) m -= n;
-        }
-        tmp_[k] = acc;
-      }
-      for (size_t k = 0; k < n; ++k) data[k] = tmp_[k];
-    }
+    const size_t n = static_cast<size_t>(n_);
+    for (size_t i = 0; i < n; ++i) input_[i] = data[i];
+    transform(input_.data(), 1, n, data);
     if (inverse_) {
       const double s = 1.0 / static_cast<double>(n_);
-      for (int64_t k = 0; k < n_; ++k) data[k] *= s;
+      for (size_t k = 0; k < n; ++k) data[k] *= s;
     }
   }
 
  private:
-  void fft(std::complex<double>* a) const {
-    const size_t n = static_cast<size_t>(n_);
-    for (size_t i = 1, j = 0; i < n; ++i) {  // bit reversal
-      size_t bit = n >> 1;
-      for (; j & bit; bit >>= 1) j ^= bit;
-      j ^= bit;
-      if (i < j) std::swap(a[i], a[j]);
+  static size_t smallest_factor(size_t n) {
+    if (n % 2 == 0) return 2;
+    for (size_t f = 3; f * f <= n; f += 2)
+      if (n % f == 0) return f;
+    return n;
+  }
+
+  // out[0..n) = DFT_n of in[0], in[stride], ..., in[(n-1)*stride]. W_n^j is twiddle_[j * (N / n)].
+  void transform(const std::complex<double>* in, size_t stride, size_t n, std::complex<double>* out) {
+    if (n == 1) {
+      out[0] = in[0];
+      return;
     }
-    for (size_t len = 2; len <= n; len <<= 1) {
-      const size_t step = n / len;
-      for (size_t i = 0; i < n; i += len) {
-        for (size_t j = 0; j < len / 2; ++j) {
-          const std::complex<double> w = twiddle_[j * step];
-          const std::complex<double> u = a[i + j];
-          const std::complex<double> v = a[i + j + len / 2] * w;
-          a[i + j] = u + v;
-          a[i + j + len / 2] = u - v;
+    const size_t step = static_cast<size_t>(n_) / n;
+    const size_t p = smallest_factor(n);
+    if (p == n) {  // prime: direct sum
+      for (size_t k = 0; k < n; ++k) {
+        std::complex<double> acc = 0;
+        size_t m = 0;  // j*k mod n
+        for (size_t j = 0; j < n; ++j) {
+          acc += in[j * stride] * twiddle_[m * step];
+          m += k;
+          if (m >= n) m -= n;
         }
+        scratch_[k] = acc;
       }
+      for (size_t k = 0; k < n; ++k) out[k] = scratch_[k];
+      return;
     }
+    const size_t m = n / p;
+    for (size_t r = 0; r < p; ++r) transform(in + r * stride, stride * p, m, out + r * m);
+    // X[k + q*m] = sum_r W_n^{r (k + q m)} Y_r[k]; the children are done, so the shared scratch is free.
+    for (size_t k = 0; k < m; ++k)
+      for (size_t q = 0; q < p; ++q) {
+        const size_t idx = k + q * m;
+        std::complex<double> acc = 0;
+        for (size_t r = 0; r < p; ++r) acc += out[r * m + k] * twiddle_[((r * idx) % n) * step];
+        scratch_[idx] = acc;
+      }
+    for (size_t k = 0; k < n; ++k) out[k] = scratch_[k];
   }
 
   int64_t n_;
   bool inverse_;
-  bool pow2_ = false;
   std::vector<std::complex<double>> twiddle_;
-  std::vector<std::complex<double>> tmp_;
+  std::vector<std::complex<double>> scratch_;
+  std::vector<std::complex<double>> input_;
 };
 
 }  // namespace onyx::fourier

@@ -210,7 +210,7 @@ void expect_dims(const Tensor& t, const std::vector<int64_t>& dims, const Node& 
 
 template <typename T>
 void run_typed(KernelContext& ctx, const RnnAttrs& a) {
-  using C = std::conditional_t<std::is_same_v<T, double>, double, float>;
+  using C = double;  // all dtypes accumulate in double: long recurrences amplify rounding
   const Node& node = ctx.node();
   const Tensor& X = ctx.input(0);
   const Tensor& W = ctx.input(1);
