@@ -1,5 +1,5 @@
-// `onyx run` and `onyx inspect data` end to end: the built binary on ONNX backend test data and on models built
-// here from Identity/Constant.
+// `onyx run` and `onyx inspect data` end to end: the built binary on ONNX backend test data and on models
+// built here from Identity/Constant.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,17 +46,16 @@ bool have_numpy() {
 class RunCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("onyx_run_cli_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("onyx_run_cli_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  // x[N,3] -> Identity -> a -> Identity -> b -> Add(b, c=Constant) ... kept to Identity/Constant: y = Identity(b),
-  // plus a second output k = Constant.
+  // x[N,3] -> Identity -> a -> Identity -> b -> Add(b, c=Constant) ... kept to Identity/Constant: y =
+  // Identity(b), plus a second output k = Constant.
   std::string chain_model() const {
     Model m;
     m.ir_version = 8;
@@ -96,7 +95,8 @@ TEST_F(RunCli, AgreesWithBackendTestData) {
   EXPECT_NE(r.out.find("PASSED | output 'y'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ref | 1 iteration(s) | mean"), std::string::npos) << r.out;
   // The whole case folder: every test_data_set_N is an iteration.
-  const Result whole = onyx("run " + kCase + "/model.onnx --load-inputs " + kCase + " --load-outputs " + kCase);
+  const Result whole =
+      onyx("run " + kCase + "/model.onnx --load-inputs " + kCase + " --load-outputs " + kCase);
   EXPECT_EQ(whole.rc, 0) << whole.out;
 }
 
@@ -105,8 +105,9 @@ TEST_F(RunCli, PerturbedOutputsExitOneAndNameTheWorstElement) {
   Tensor y = expected.runs[0].iterations[0][0].second.clone();
   y.data<float>()[2] += 0.25f;
   write_tensor_pb(path("output_0.pb"), y, expected.runs[0].iterations[0][0].first);
-  const Result r = onyx("run " + kCase + "/model.onnx --backends ref --load-inputs " + kCase +
-                        "/test_data_set_0 --load-outputs " + path("output_0.pb") + " --report " + path("r.json"));
+  const Result r =
+      onyx("run " + kCase + "/model.onnx --backends ref --load-inputs " + kCase +
+           "/test_data_set_0 --load-outputs " + path("output_0.pb") + " --report " + path("r.json"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("worst element: [0,0,1,0] (flat 2)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAILED | output 'y'"), std::string::npos) << r.out;
@@ -130,8 +131,9 @@ TEST_F(RunCli, PerturbedOutputsExitOneAndNameTheWorstElement) {
 
 TEST_F(RunCli, SavedFilesRoundTripAndLoadInNumpy) {
   const std::string m = chain_model();
-  Result r = onyx("run " + m + " --backends ref,ref --input-shapes x:[4,3] --seed 9 --iterations 2 --save-inputs " +
-                  path("in.json") + " --save-outputs " + path("out.json"));
+  Result r =
+      onyx("run " + m + " --backends ref,ref --input-shapes x:[4,3] --seed 9 --iterations 2 --save-inputs " +
+           path("in.json") + " --save-outputs " + path("out.json"));
   ASSERT_EQ(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("Comparing ref#2 against ref"), std::string::npos) << r.out;
   // Reload both: same inputs → same outputs.
@@ -147,17 +149,23 @@ TEST_F(RunCli, SavedFilesRoundTripAndLoadInNumpy) {
   if (!have_numpy()) GTEST_SKIP() << "python3-numpy not installed";
   const std::string py =
       "import json, base64, io, numpy as np\n"
-      "d = json.load(open(\"" + path("out.json") + "\"))\n"
+      "d = json.load(open(\"" +
+      path("out.json") +
+      "\"))\n"
       "assert d[\"polygraphy_class\"] == \"RunResults\"\n"
       "assert [r[0] for r in d[\"lst\"]] == [\"ref\", \"ref#2\"]\n"
       "its = d[\"lst\"][0][1]\n"
       "assert len(its) == 2\n"
       "y = np.load(io.BytesIO(base64.b64decode(its[1][\"outputs\"][\"y\"][\"array\"])))\n"
       "assert y.shape == (4, 3) and y.dtype == np.float32\n"
-      "z = np.load(\"" + path("in.npz") + "\")\n"
+      "z = np.load(\"" +
+      path("in.npz") +
+      "\")\n"
       "assert z[\"x\"].shape == (2, 3)\n"
       // Polygraphy's seed-9 data, iteration 1 (seed 10).
-      "i = json.load(open(\"" + path("in.json") + "\"))\n"
+      "i = json.load(open(\"" +
+      path("in.json") +
+      "\"))\n"
       "x1 = np.load(io.BytesIO(base64.b64decode(i[1][\"x\"][\"array\"])))\n"
       "ref = np.random.RandomState(10).random_sample(size=(4, 3)).astype(np.float32)\n"
       "assert (x1 == ref).all(), (x1, ref)\n";
@@ -167,12 +175,17 @@ TEST_F(RunCli, SavedFilesRoundTripAndLoadInNumpy) {
 TEST_F(RunCli, NumpyWrittenInputsLoad) {
   if (!have_numpy()) GTEST_SKIP() << "python3-numpy not installed";
   const std::string m = chain_model();
-  const std::string py = "import numpy as np\n"
-                         "x = np.arange(6, dtype=np.float32).reshape(2, 3)\n"
-                         "np.save(\"" + path("x.npy") + "\", x)\n"
-                         "np.savez_compressed(\"" + path("out.npz") + "\", y=x, k=np.array([4, 5]))\n";
+  const std::string py =
+      "import numpy as np\n"
+      "x = np.arange(6, dtype=np.float32).reshape(2, 3)\n"
+      "np.save(\"" +
+      path("x.npy") +
+      "\", x)\n"
+      "np.savez_compressed(\"" +
+      path("out.npz") + "\", y=x, k=np.array([4, 5]))\n";
   ASSERT_EQ(std::system(("/usr/bin/python3 -c '" + py + "'").c_str()), 0);
-  const Result r = onyx("run " + m + " --load-inputs " + path("x.npy") + " --load-outputs " + path("out.npz"));
+  const Result r =
+      onyx("run " + m + " --load-inputs " + path("x.npy") + " --load-outputs " + path("out.npz"));
   EXPECT_EQ(r.rc, 0) << r.out;
 }
 
@@ -184,12 +197,13 @@ TEST_F(RunCli, MarkAllNamesTheFirstDivergentNode) {
   std::vector<std::string> names;
   for (auto& [n, t] : all) names.push_back(n);
   EXPECT_EQ(names, (std::vector<std::string>{"y", "k", "a", "b"}));
-  // Perturb the intermediate `b`: node 'second' is the first to diverge; 'third' (y) follows from the reference.
+  // Perturb the intermediate `b`: node 'second' is the first to diverge; 'third' (y) follows from the
+  // reference.
   for (auto& [n, t] : all)
     if (n == "b") t.data<float>()[4] += 1;
   write_file_atomic(path("bad.npz"), encode_npz(all));
-  r = onyx("run " + m + " --mark-all --input-shapes x:[2,3] --load-outputs " + path("bad.npz") + " --report " +
-           path("rep.json"));
+  r = onyx("run " + m + " --mark-all --input-shapes x:[2,3] --load-outputs " + path("bad.npz") +
+           " --report " + path("rep.json"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("First divergence: node 'second' (Identity)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("input  'a': within tolerance"), std::string::npos) << r.out;
@@ -213,8 +227,8 @@ TEST_F(RunCli, BadInputExitsTwoWithOneClearLine) {
   write_file_atomic(path("wrong_shape.npz"), encode_npz({{"x", Tensor(DType::kFloat32, {2, 4})}}));
   write_file_atomic(path("wrong_dtype.npz"), encode_npz({{"x", Tensor(DType::kFloat64, {2, 3})}}));
   write_file_atomic(path("x.npz"), encode_npz({{"x", Tensor(DType::kFloat32, {2, 3})}}));
-  write_file_atomic(path("out_names.npz"),
-                    encode_npz({{"y", Tensor(DType::kFloat32, {2, 3})}, {"zzz", Tensor(DType::kInt64, {2})}}));
+  write_file_atomic(path("out_names.npz"), encode_npz({{"y", Tensor(DType::kFloat32, {2, 3})},
+                                                       {"zzz", Tensor(DType::kInt64, {2})}}));
   write_file_atomic(path("out_missing.npz"), encode_npz({{"y", Tensor(DType::kFloat32, {2, 3})}}));
   write_file_atomic(path("bad.npy"), "\x93NUMPY\x01\x00\x20\x00{'descr': '<f4', 'fortran_order'");
   write_file_atomic(path("bad.npz"), std::string("PK\x03\x04", 4) + std::string(40, '\x01'));
@@ -228,7 +242,8 @@ TEST_F(RunCli, BadInputExitsTwoWithOneClearLine) {
       {"--load-inputs " + path("wrong_shape.npz"), "has shape [2,4], the model expects [N,3]"},
       {"--load-inputs " + path("wrong_dtype.npz"), "is float64[2,3], the model expects float32"},
       {"--load-inputs " + path("x.npz") + " --load-outputs " + path("out_names.npz"), "unknown output 'zzz'"},
-      {"--load-inputs " + path("x.npz") + " --load-outputs " + path("out_missing.npz"), "no data for output 'k'"},
+      {"--load-inputs " + path("x.npz") + " --load-outputs " + path("out_missing.npz"),
+       "no data for output 'k'"},
       {"--load-inputs " + path("bad.npy"), "bad.npy"},
       {"--load-inputs " + path("bad.npz"), "bad.npz"},
       {"--load-inputs " + path("bad.pb"), "bad.pb"},
@@ -251,9 +266,10 @@ TEST_F(RunCli, BadInputExitsTwoWithOneClearLine) {
 TEST_F(RunCli, HelpExplainsEveryOption) {
   const Result r = onyx("run --help");
   EXPECT_EQ(r.rc, 0);
-  for (const char* opt : {"--backends", "--input-shapes", "--seed", "--val-range", "--iterations", "--load-inputs",
-                          "--save-inputs", "--load-outputs", "--save-outputs", "--atol", "--rtol",
-                          "--check-error-stat", "--mark-all", "--report", "--fail-fast", "Examples:"})
+  for (const char* opt :
+       {"--backends", "--input-shapes", "--seed", "--val-range", "--iterations", "--load-inputs",
+        "--save-inputs", "--load-outputs", "--save-outputs", "--atol", "--rtol", "--check-error-stat",
+        "--mark-all", "--report", "--fail-fast", "Examples:"})
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt << "\n" << r.out;
 }
 
