@@ -57,29 +57,34 @@ std::string fmt_dims(const std::vector<int64_t>& d) {
   return dims_to_string(d);
 }
 
-// Quantile with linear interpolation (numpy's default) of a sorted vector.
-double quantile_sorted(const std::vector<double>& v, double q) {
+// Quantile with linear interpolation (numpy's default), by selection: O(n), reorders `v`.
+double quantile(std::vector<double>& v, double q) {
   if (v.empty()) return 0;
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
   const double frac = pos - static_cast<double>(lo);
-  if (std::isinf(v[lo]) || std::isinf(v[hi]) || frac == 0) return frac == 0 ? v[lo] : v[hi];
-  return v[lo] + (v[hi] - v[lo]) * frac;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double a = v[lo];
+  if (frac == 0 || lo + 1 >= v.size()) return a;
+  const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end());
+  if (std::isinf(a) || std::isinf(b)) return b;
+  return a + (b - a) * frac;
 }
 
 ErrorStats stats_of(std::vector<double> v) {
   ErrorStats s;
   if (v.empty()) return s;
   double sum = 0;
-  for (double x : v) sum += x;
+  for (double x : v) {
+    sum += x;
+    s.max = std::max(s.max, x);
+  }
   s.mean = sum / static_cast<double>(v.size());
-  std::sort(v.begin(), v.end());
-  s.max = v.back();
-  s.median = quantile_sorted(v, 0.5);
-  s.p90 = quantile_sorted(v, 0.9);
-  s.p99 = quantile_sorted(v, 0.99);
-  s.p999 = quantile_sorted(v, 0.999);
+  if (s.max == 0) return s;  // all errors zero (errors are never negative)
+  s.median = quantile(v, 0.5);
+  s.p90 = quantile(v, 0.9);
+  s.p99 = quantile(v, 0.99);
+  s.p999 = quantile(v, 0.999);
   return s;
 }
 

@@ -378,6 +378,10 @@ NamedTensors DataLoader::operator[](int i) const {
       fail_unsupported("input '", p.meta.name, "' is a string tensor: give it with --load-inputs");
     if (dtype_is_integer(dt) && p.role != kRoleNone && p.role != kRoleIndex) {
       dispatch_integer(dt, "input", [&]<typename T>() {
+        // Slice ends: the largest value of the dtype (int64 at most), which Slice clamps to the dim.
+        const int64_t max_value = sizeof(T) >= sizeof(int64_t)
+                                      ? std::numeric_limits<int64_t>::max()
+                                      : static_cast<int64_t>(std::numeric_limits<T>::max());
         T* d = t.data<T>();
         for (int64_t k = 0; k < n; ++k) {
           int64_t v = 0;
@@ -389,6 +393,8 @@ NamedTensors DataLoader::operator[](int i) const {
               v = 1;
               break;
             case kRoleMaxInt:
+              v = max_value;
+              break;
               v = static_cast<int64_t>(std::numeric_limits<T>::max() > std::numeric_limits<int64_t>::max() / 2
                                            ? std::numeric_limits<int64_t>::max()
                                            : static_cast<int64_t>(std::numeric_limits<T>::max()));

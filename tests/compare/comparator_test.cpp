@@ -35,6 +35,7 @@ TEST(Comparator, StatisticsAndWorstElement) {
   EXPECT_DOUBLE_EQ(c.abs_error.max, 1.0);
   EXPECT_NEAR(c.abs_error.mean, 1.5 / 6, 1e-12);
   EXPECT_DOUBLE_EQ(c.abs_error.median, 0);
+  EXPECT_DOUBLE_EQ(c.abs_error.p90, 0.75);  // sorted errors 0,0,0,0,0.5,1: linear interpolation at 4.5
   EXPECT_DOUBLE_EQ(c.rel_error.max, 0.25);  // 0.5 / 2
   EXPECT_EQ(c.worst_index, 5);
   EXPECT_EQ(c.worst_coords, (std::vector<int64_t>{1, 2}));
