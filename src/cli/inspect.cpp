@@ -2,8 +2,8 @@
 //
 // The text layout follows `polygraphy inspect model` so its users feel at home: the same section headers
 // ("---- 1 Graph Input(s) ----"), tensors as {name [dtype=float32, shape=('batch', 3, 224, 224)]}, nodes as
-// "Node 0    | name [Op: Conv]" with their inputs, outputs and attributes, subgraphs indented under the attribute
-// that holds them. onyx adds the IR version and producer, a parameter count and an op histogram.
+// "Node 0    | name [Op: Conv]" with their inputs, outputs and attributes, subgraphs indented under the
+// attribute that holds them. onyx adds the IR version and producer, a parameter count and an op histogram.
 #include <charconv>
 #include <iostream>
 #include <map>
@@ -34,18 +34,24 @@ struct ShowFlags {
 
 constexpr size_t kMaxValuesShown = 8;
 
-// ---- formatting helpers -------------------------------------------------------------------------------------
+// ---- formatting helpers
+// -------------------------------------------------------------------------------------
 
 // Messages are one line: names taken from the model may hold control characters.
 std::string one_line(const std::string& s) {
   std::string out;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else if (c == '\t') out += "\\t";
-    else if (u < 0x20 || u == 0x7f) out += "?";
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else if (u < 0x20 || u == 0x7f)
+      out += "?";
+    else
+      out += c;
   }
   return out;
 }
@@ -79,7 +85,9 @@ std::string shape_tuple(const Shape& s) {
   }
   return out + (s.rank() == 1 ? ",)" : ")");
 }
-std::string dims_tuple(const std::vector<int64_t>& dims) { return shape_tuple(Shape::from_dims(dims)); }
+std::string dims_tuple(const std::vector<int64_t>& dims) {
+  return shape_tuple(Shape::from_dims(dims));
+}
 
 std::string type_meta(const TypeInfo& t) {
   if (t.kind == TypeInfo::Kind::kTensor) {
@@ -99,9 +107,12 @@ std::string values_summary(const Tensor& t) {
   try {
     for (int64_t i = 0; i < shown; ++i) {
       if (i) out += ", ";
-      if (t.dtype() == DType::kString) out += py_quote(t.data<std::string>()[i]);
-      else if (dtype_is_float(t.dtype())) out += float_repr(t.get_double(i));
-      else out += std::to_string(t.get_int(i));
+      if (t.dtype() == DType::kString)
+        out += py_quote(t.data<std::string>()[i]);
+      else if (dtype_is_float(t.dtype()))
+        out += float_repr(t.get_double(i));
+      else
+        out += std::to_string(t.get_int(i));
     }
   } catch (const Error&) {
     return "<values of " + std::string(dtype_name(t.dtype())) + " not shown>";
@@ -112,7 +123,8 @@ std::string values_summary(const Tensor& t) {
   return out;
 }
 
-// ---- statistics ---------------------------------------------------------------------------------------------
+// ---- statistics
+// ---------------------------------------------------------------------------------------------
 
 struct ParamStats {
   uint64_t count = 0;
@@ -135,7 +147,9 @@ ParamStats param_stats(const Graph& g) {
   return s;
 }
 
-std::string op_name(const Node& n) { return (n.domain.empty() ? "" : n.domain + ".") + n.op_type; }
+std::string op_name(const Node& n) {
+  return (n.domain.empty() ? "" : n.domain + ".") + n.op_type;
+}
 
 template <typename F>
 void for_each_subgraph(const Attribute& a, F&& fn) {
@@ -147,17 +161,22 @@ void for_each_subgraph(const Attribute& a, F&& fn) {
 void histogram(const Graph& g, std::map<std::string, size_t>& out) {
   for (const auto& n : g.nodes()) {
     ++out[op_name(*n)];
-    for (const Attribute& a : n->attributes) for_each_subgraph(a, [&](const Graph& sub) { histogram(sub, out); });
+    for (const Attribute& a : n->attributes)
+      for_each_subgraph(a, [&](const Graph& sub) { histogram(sub, out); });
   }
 }
 
 std::string human_bytes(uint64_t b) {
   std::ostringstream os;
   os.precision(3);
-  if (b >= (1ull << 30)) os << static_cast<double>(b) / (1ull << 30) << " GiB";
-  else if (b >= (1ull << 20)) os << static_cast<double>(b) / (1ull << 20) << " MiB";
-  else if (b >= (1ull << 10)) os << static_cast<double>(b) / (1ull << 10) << " KiB";
-  else os << b << " B";
+  if (b >= (1ull << 30))
+    os << static_cast<double>(b) / (1ull << 30) << " GiB";
+  else if (b >= (1ull << 20))
+    os << static_cast<double>(b) / (1ull << 20) << " MiB";
+  else if (b >= (1ull << 10))
+    os << static_cast<double>(b) / (1ull << 10) << " KiB";
+  else
+    os << b << " B";
   return os.str();
 }
 
@@ -169,7 +188,8 @@ std::vector<const Value*> real_inputs(const Graph& g) {
   return out;
 }
 
-// ---- text ---------------------------------------------------------------------------------------------------
+// ---- text
+// ---------------------------------------------------------------------------------------------------
 
 class TextPrinter {
  public:
@@ -207,18 +227,20 @@ class TextPrinter {
   std::string tensor_desc(const Value* v, bool mark_initializers) const {
     if (!v) return "<absent>";
     if (v->is_initializer())
-      return (mark_initializers ? "Initializer | " : "") + v->name() + " [dtype=" +
-             std::string(dtype_name(v->initializer->dtype())) + ", shape=" + dims_tuple(v->initializer->dims()) + "]";
+      return (mark_initializers ? "Initializer | " : "") + v->name() +
+             " [dtype=" + std::string(dtype_name(v->initializer->dtype())) +
+             ", shape=" + dims_tuple(v->initializer->dims()) + "]";
     return v->name() + type_meta(v->type);
   }
 
   // {a [...],
   //  b [...]}
-  void value_block(const std::vector<const Value*>& values, const std::string& indent, const std::string& lead = "",
-                   bool mark_initializers = false) {
+  void value_block(const std::vector<const Value*>& values, const std::string& indent,
+                   const std::string& lead = "", bool mark_initializers = false) {
     os_ << indent << lead << "{";
     const std::string cont = ",\n" + indent + std::string(lead.size() + 1, ' ');
-    for (size_t i = 0; i < values.size(); ++i) os_ << (i ? cont : "") << tensor_desc(values[i], mark_initializers);
+    for (size_t i = 0; i < values.size(); ++i)
+      os_ << (i ? cont : "") << tensor_desc(values[i], mark_initializers);
     os_ << "}\n";
   }
 
@@ -231,8 +253,8 @@ class TextPrinter {
   void node(const Node& n, size_t index, const std::string& indent) {
     std::string idx = std::to_string(index);
     if (idx.size() < 4) idx.resize(4, ' ');
-    os_ << indent << "Node " << idx << " | " << (n.name.empty() ? "<unnamed>" : n.name) << " [Op: " << op_name(n)
-        << "]\n";
+    os_ << indent << "Node " << idx << " | " << (n.name.empty() ? "<unnamed>" : n.name)
+        << " [Op: " << op_name(n) << "]\n";
     const std::string inner = indent + "    ";
     value_block({n.inputs().begin(), n.inputs().end()}, inner, "", true);
     value_block({n.outputs().begin(), n.outputs().end()}, inner, " -> ", true);
@@ -245,7 +267,8 @@ class TextPrinter {
   }
 
   std::string tensor_attr(const Tensor& t) const {
-    std::string s = "Tensor: [dtype=" + std::string(dtype_name(t.dtype())) + ", shape=" + dims_tuple(t.dims()) + "]";
+    std::string s =
+        "Tensor: [dtype=" + std::string(dtype_name(t.dtype())) + ", shape=" + dims_tuple(t.dims()) + "]";
     if (show_.weights) s += " | Values: " + values_summary(t);
     return s;
   }
@@ -262,14 +285,30 @@ class TextPrinter {
       os_ << "]\n";
     };
     switch (a.type) {
-      case AttrType::kFloat: os_ << " " << float_repr(a.f) << "\n"; break;
-      case AttrType::kInt: os_ << " " << a.i << "\n"; break;
-      case AttrType::kString: os_ << " " << a.s << "\n"; break;
-      case AttrType::kFloats: list(a.floats, [](float f) { return float_repr(f); }); break;
-      case AttrType::kInts: list(a.ints, [](int64_t i) { return std::to_string(i); }); break;
-      case AttrType::kStrings: list(a.strings, py_quote); break;
-      case AttrType::kTensor: os_ << " " << tensor_attr(a.t) << "\n"; break;
-      case AttrType::kTensors: list(a.tensors, [&](const Tensor& t) { return tensor_attr(t); }); break;
+      case AttrType::kFloat:
+        os_ << " " << float_repr(a.f) << "\n";
+        break;
+      case AttrType::kInt:
+        os_ << " " << a.i << "\n";
+        break;
+      case AttrType::kString:
+        os_ << " " << a.s << "\n";
+        break;
+      case AttrType::kFloats:
+        list(a.floats, [](float f) { return float_repr(f); });
+        break;
+      case AttrType::kInts:
+        list(a.ints, [](int64_t i) { return std::to_string(i); });
+        break;
+      case AttrType::kStrings:
+        list(a.strings, py_quote);
+        break;
+      case AttrType::kTensor:
+        os_ << " " << tensor_attr(a.t) << "\n";
+        break;
+      case AttrType::kTensors:
+        list(a.tensors, [&](const Tensor& t) { return tensor_attr(t); });
+        break;
       case AttrType::kGraph:
         os_ << "\n";
         if (a.g) graph(*a.g, indent + "        ", true);
@@ -281,7 +320,9 @@ class TextPrinter {
           if (a.graphs[i]) graph(*a.graphs[i], indent + "        ", true);
         }
         break;
-      default: os_ << " " << a.to_string() << "\n"; break;
+      default:
+        os_ << " " << a.to_string() << "\n";
+        break;
     }
   }
 
@@ -289,15 +330,19 @@ class TextPrinter {
   ShowFlags show_;
 };
 
-// ---- JSON ---------------------------------------------------------------------------------------------------
+// ---- JSON
+// ---------------------------------------------------------------------------------------------------
 
 nlohmann::json shape_json(const Shape& s) {
   if (!s.rank_known()) return nullptr;
   nlohmann::json dims = nlohmann::json::array();
   for (const Dim& d : s.dims()) {
-    if (d.is_known()) dims.push_back(d.value());
-    else if (d.is_symbolic()) dims.push_back(d.symbol_name());
-    else dims.push_back(nullptr);
+    if (d.is_known())
+      dims.push_back(d.value());
+    else if (d.is_symbolic())
+      dims.push_back(d.symbol_name());
+    else
+      dims.push_back(nullptr);
   }
   return dims;
 }
@@ -363,21 +408,39 @@ nlohmann::json graph_json(const Graph& g, const ShowFlags& show) {
         continue;
       }
       switch (a.type) {
-        case AttrType::kFloat: attrs[a.name] = a.f; break;
-        case AttrType::kInt: attrs[a.name] = a.i; break;
-        case AttrType::kString: attrs[a.name] = a.s; break;
-        case AttrType::kFloats: attrs[a.name] = a.floats; break;
-        case AttrType::kInts: attrs[a.name] = a.ints; break;
-        case AttrType::kStrings: attrs[a.name] = a.strings; break;
-        case AttrType::kTensor: attrs[a.name] = tensor_json(a.t, show.weights); break;
-        case AttrType::kGraph: attrs[a.name] = a.g ? graph_json(*a.g, show) : nullptr; break;
+        case AttrType::kFloat:
+          attrs[a.name] = a.f;
+          break;
+        case AttrType::kInt:
+          attrs[a.name] = a.i;
+          break;
+        case AttrType::kString:
+          attrs[a.name] = a.s;
+          break;
+        case AttrType::kFloats:
+          attrs[a.name] = a.floats;
+          break;
+        case AttrType::kInts:
+          attrs[a.name] = a.ints;
+          break;
+        case AttrType::kStrings:
+          attrs[a.name] = a.strings;
+          break;
+        case AttrType::kTensor:
+          attrs[a.name] = tensor_json(a.t, show.weights);
+          break;
+        case AttrType::kGraph:
+          attrs[a.name] = a.g ? graph_json(*a.g, show) : nullptr;
+          break;
         case AttrType::kGraphs: {
           nlohmann::json gs = nlohmann::json::array();
           for (const auto& sg : a.graphs) gs.push_back(sg ? graph_json(*sg, show) : nullptr);
           attrs[a.name] = gs;
           break;
         }
-        default: attrs[a.name] = a.to_string(); break;
+        default:
+          attrs[a.name] = a.to_string();
+          break;
       }
     }
     jn["attributes"] = attrs;
@@ -386,15 +449,20 @@ nlohmann::json graph_json(const Graph& g, const ShowFlags& show) {
   return j;
 }
 
-// ---- the command --------------------------------------------------------------------------------------------
+// ---- the command
+// --------------------------------------------------------------------------------------------
 
 ShowFlags parse_show(const std::vector<std::string>& items) {
   ShowFlags s;
   for (const std::string& item : items) {
-    if (item == "layers") s.layers = true;
-    else if (item == "attrs") s.attrs = true;
-    else if (item == "weights") s.weights = true;
-    else fail_bad_input("--show: unknown item '", item, "' (choose from layers, attrs, weights)");
+    if (item == "layers")
+      s.layers = true;
+    else if (item == "attrs")
+      s.attrs = true;
+    else if (item == "weights")
+      s.weights = true;
+    else
+      fail_bad_input("--show: unknown item '", item, "' (choose from layers, attrs, weights)");
   }
   // Nodes are listed with their attributes: `--show layers` alone is the common request.
   if (s.layers) s.attrs = true;
@@ -418,11 +486,12 @@ int inspect_model(const InspectOptions& o) {
     try {
       prepare_model(m);
     } catch (const Error& e) {
-      // Inspection works on models onyx cannot run yet: say why shapes may be missing. Anything else is an error
-      // in the model (or in onyx) and is reported, naming the file.
+      // Inspection works on models onyx cannot run yet: say why shapes may be missing. Anything else is an
+      // error in the model (or in onyx) and is reported, naming the file.
       const std::string msg = e.what();
       if (e.code() != ErrorCode::kUnsupported)
-        throw Error(e.code(), one_line(msg.compare(0, o.path.size(), o.path) == 0 ? msg : o.path + ": " + msg));
+        throw Error(e.code(),
+                    one_line(msg.compare(0, o.path.size(), o.path) == 0 ? msg : o.path + ": " + msg));
       note = one_line(msg);
     }
   }
@@ -438,7 +507,8 @@ int inspect_model(const InspectOptions& o) {
     j["domain"] = m.domain;
     j["model_version"] = m.model_version;
     j["opset_imports"] = nlohmann::json::object();
-    for (const auto& op : m.opset_imports) j["opset_imports"][op.domain.empty() ? "ai.onnx" : op.domain] = op.version;
+    for (const auto& op : m.opset_imports)
+      j["opset_imports"][op.domain.empty() ? "ai.onnx" : op.domain] = op.version;
     j["metadata"] = nlohmann::json::object();
     for (const auto& [k, v] : m.metadata_props) j["metadata"][k] = v;
     j["graph"] = graph_json(*m.graph, show);
@@ -447,7 +517,8 @@ int inspect_model(const InspectOptions& o) {
     j["num_nodes_recursive"] = m.graph->count_nodes_recursive();
     j["functions"] = nlohmann::json::array();
     for (const auto& f : m.functions)
-      j["functions"].push_back({{"domain", f.domain}, {"name", f.name}, {"num_nodes", f.body->nodes().size()}});
+      j["functions"].push_back(
+          {{"domain", f.domain}, {"name", f.name}, {"num_nodes", f.body->nodes().size()}});
     if (!note.empty()) j["note"] = note;
     // Names in a model need not be UTF-8: replace bad bytes rather than fail.
     std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -470,9 +541,13 @@ int inspect_model(const InspectOptions& o) {
   if (!note.empty()) os << indent << "Note: " << note << "\n";
   os << "\n";
   TextPrinter(os, show).graph(*m.graph, indent, false);
-  os << "\n" << indent << "---- Parameters ----\n"
-     << indent << ps.count << " parameters in " << ps.tensors << " initializer(s), " << human_bytes(ps.bytes) << "\n";
-  os << "\n" << indent << "---- Op Histogram (" << m.graph->count_nodes_recursive() << " node(s) incl. subgraphs) ----\n";
+  os << "\n"
+     << indent << "---- Parameters ----\n"
+     << indent << ps.count << " parameters in " << ps.tensors << " initializer(s), " << human_bytes(ps.bytes)
+     << "\n";
+  os << "\n"
+     << indent << "---- Op Histogram (" << m.graph->count_nodes_recursive()
+     << " node(s) incl. subgraphs) ----\n";
   for (const auto& [op, count] : ops) os << indent << op << ": " << count << "\n";
   if (!m.functions.empty()) {
     os << "\n" << indent << "---- " << m.functions.size() << " Function(s) ----\n";

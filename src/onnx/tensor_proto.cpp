@@ -354,8 +354,8 @@ Tensor densify(const SparseTensor& s, const std::string& where) {
                  (s.indices.rank() == 2 && s.indices.dim(0) == nnz && s.indices.dim(1) == static_cast<int64_t>(rank)),
              where, ": sparse indices shape ", dims_to_string(s.indices.dims()), " does not match ", nnz, " values");
   const uint64_t elem = dtype_size(s.values.dtype());
-  check_tensor_bytes(elem && static_cast<uint64_t>(numel) > UINT64_MAX / elem ? UINT64_MAX : static_cast<uint64_t>(numel) * elem,
-                     where.c_str());
+  const bool huge = elem && static_cast<uint64_t>(numel) > UINT64_MAX / elem;
+  check_tensor_bytes(huge ? UINT64_MAX : static_cast<uint64_t>(numel) * elem, where.c_str());
   Tensor dense(s.values.dtype(), s.dims);
   const int64_t* idx = s.indices.data<int64_t>();
   for (int64_t k = 0; k < nnz; ++k) {

@@ -1,5 +1,5 @@
-// Helpers for tests that run the built `onyx` binary (ONYX_BINARY) and check its exit code and output, and that
-// write models built with onnx::ModelProto to temporary folders.
+// Helpers for tests that run the built `onyx` binary (ONYX_BINARY) and check its exit code and output, and
+// that write models built with onnx::ModelProto to temporary folders.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -26,8 +26,10 @@ struct CliResult {
 inline std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) {
-    if (c == '\'') q += "'\\''";
-    else q += c;
+    if (c == '\'')
+      q += "'\\''";
+    else
+      q += c;
   }
   return q + "'";
 }
@@ -62,7 +64,8 @@ class TempDir {
   std::string path_;
 };
 
-// Runs `onyx <args>` with a time limit (a hang is a failure, not a stuck test run); captures stdout and stderr.
+// Runs `onyx <args>` with a time limit (a hang is a failure, not a stuck test run); captures stdout and
+// stderr.
 inline CliResult run_onyx(const std::vector<std::string>& args, int timeout_s = 120) {
   TempDir io;
   std::string cmd = "timeout " + std::to_string(timeout_s) + " " + shell_quote(ONYX_BINARY);
@@ -82,8 +85,8 @@ inline size_t count_lines(const std::string& s) {
   return n;
 }
 
-// The CLI's contract for bad input: exit code 2 and exactly one line on stderr that names the file and contains
-// `fragment`; nothing on stdout.
+// The CLI's contract for bad input: exit code 2 and exactly one line on stderr that names the file and
+// contains `fragment`; nothing on stdout.
 inline void expect_bad_input(const CliResult& r, const std::string& path, const std::string& fragment) {
   EXPECT_EQ(r.rc, 2) << "stderr: " << r.err;
   EXPECT_EQ(count_lines(r.err), 1u) << "stderr must be exactly one line: " << r.err;
@@ -99,13 +102,15 @@ inline void write_bytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-inline std::string write_model(const TempDir& dir, const onnx::ModelProto& m, const std::string& name = "model.onnx") {
+inline std::string write_model(const TempDir& dir, const onnx::ModelProto& m,
+                               const std::string& name = "model.onnx") {
   const std::string path = dir.file(name);
   write_bytes(path, m.SerializeAsString());
   return path;
 }
 
-// ---- building ModelProtos ---------------------------------------------------------------------------------------
+// ---- building ModelProtos
+// ---------------------------------------------------------------------------------------
 
 inline void set_tensor_type(onnx::ValueInfoProto* vi, const std::string& name, int elem_type,
                             const std::vector<int64_t>& dims) {
@@ -116,8 +121,9 @@ inline void set_tensor_type(onnx::ValueInfoProto* vi, const std::string& name, i
   for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
 }
 
-inline onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, const std::vector<std::string>& ins,
-                                 const std::vector<std::string>& outs, const std::string& name = "") {
+inline onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op,
+                                 const std::vector<std::string>& ins, const std::vector<std::string>& outs,
+                                 const std::string& name = "") {
   auto* n = g->add_node();
   n->set_op_type(op);
   if (!name.empty()) n->set_name(name);
@@ -127,7 +133,8 @@ inline onnx::NodeProto* add_node(onnx::GraphProto* g, const std::string& op, con
 }
 
 inline onnx::TensorProto* add_float_initializer(onnx::GraphProto* g, const std::string& name,
-                                                const std::vector<int64_t>& dims, const std::vector<float>& values) {
+                                                const std::vector<int64_t>& dims,
+                                                const std::vector<float>& values) {
   auto* t = g->add_initializer();
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::FLOAT);

@@ -1,5 +1,5 @@
-// `onyx inspect model`: the layout users of polygraphy expect, --json, and the bad-input contract (exit code 2,
-// one line on stderr naming the file) for files that are not models at all.
+// `onyx inspect model`: the layout users of polygraphy expect, --json, and the bad-input contract (exit code
+// 2, one line on stderr naming the file) for files that are not models at all.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,8 +12,8 @@ namespace onyx::test {
 
 namespace {
 
-// A model with a symbolic batch dim, an initializer, an unnamed node, attributes of several types and an If whose
-// branches are subgraphs.
+// A model with a symbolic batch dim, an initializer, an unnamed node, attributes of several types and an If
+// whose branches are subgraphs.
 onnx::ModelProto rich_model() {
   onnx::ModelProto m;
   m.set_ir_version(8);
@@ -48,7 +48,8 @@ onnx::ModelProto rich_model() {
     a->set_type(onnx::AttributeProto::GRAPH);
     auto* sg = a->mutable_g();
     sg->set_name(std::string(branch) + "_graph");
-    auto* inner = add_node(sg, "Identity", {"act"}, {std::string(branch) + "_out"}, std::string(branch) + "_id");
+    auto* inner =
+        add_node(sg, "Identity", {"act"}, {std::string(branch) + "_out"}, std::string(branch) + "_id");
     (void)inner;
     set_tensor_type(sg->add_output(), std::string(branch) + "_out", onnx::TensorProto::FLOAT, {});
     sg->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
@@ -74,7 +75,8 @@ TEST(InspectCli, SummaryShowsOpsetsIrProducerIoParametersAndHistogram) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_TRUE(r.err.empty()) << r.err;
   EXPECT_NE(r.out.find("[I] ==== ONNX Model ===="), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Name: rich | ONNX Opset: 13 | Other Opsets: {'com.example': 2}"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Name: rich | ONNX Opset: 13 | Other Opsets: {'com.example': 2}"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("IR Version: 8 | Producer: onyx-test 1.2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("---- 2 Graph Input(s) ----\n    {x [dtype=float32, shape=('batch', 4)],\n"
                        "     cond [dtype=bool, shape=()]}"),
@@ -104,7 +106,8 @@ TEST(InspectCli, ShowLayersListsNodesAttributesAndIndentedSubgraphs) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("    Node 1    | lrelu [Op: LeakyRelu]"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("        ---- Attributes ----\n        lrelu.alpha = 0.25\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("        ---- Attributes ----\n        lrelu.alpha = 0.25\n"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("        tr.perm = [1, 0]\n"), std::string::npos) << r.out;
   // The subgraph is printed under the attribute, 8 columns further in.
   EXPECT_NE(r.out.find("        branch.then_branch =\n"
@@ -185,7 +188,8 @@ TEST(InspectCli, UnknownShowItemIsAUsageError) {
   EXPECT_NE(r.err.find("everything"), std::string::npos) << r.err;
 }
 
-// ---- files that are not models ----------------------------------------------------------------------------------
+// ---- files that are not models
+// ----------------------------------------------------------------------------------
 
 TEST(InspectCliBadInput, MissingFile) {
   TempDir dir;
@@ -231,7 +235,8 @@ TEST(InspectCliBadInput, TruncatedModel) {
   std::vector<float> big(1000, 1.0f);
   add_float_initializer(m.mutable_graph(), "big", {1000}, big);
   const std::string full = m.SerializeAsString();
-  // Cut inside the graph (which holds the initializer's 4000 bytes): protobuf sees a length that runs past the end.
+  // Cut inside the graph (which holds the initializer's 4000 bytes): protobuf sees a length that runs past
+  // the end.
   for (size_t cut : {full.size() / 2, full.size() - 10, size_t{40}}) {
     const std::string path = dir.file("cut" + std::to_string(cut) + ".onnx");
     write_bytes(path, full.substr(0, cut));
@@ -249,7 +254,8 @@ TEST(InspectCliBadInput, ATestDataModelTruncated) {
   expect_bad_input(run_onyx({"inspect", "model", path}), path, "not a valid ONNX model");
 }
 
-// ---- every model of the ONNX backend test data -------------------------------------------------------------------
+// ---- every model of the ONNX backend test data
+// -------------------------------------------------------------------
 
 namespace {
 std::vector<std::string> test_data_models() {
@@ -281,8 +287,8 @@ TEST(InspectCliTestData, EveryModelInspectsWithLayersAndJson) {
               "timeout 120 \"$onyx\" inspect model \"$m\" --json --show layers >/dev/null 2>&1 || "
               "echo \"$m: json: exit $?\"\n");
   const std::string cmd = "xargs -d '\\n' -P 4 -I{} sh " + shell_quote(dir.file("check.sh")) + " {} " +
-                           shell_quote(ONYX_BINARY) + " <" + shell_quote(dir.file("models.txt")) + " >" +
-                           shell_quote(dir.file("failures.txt")) + " 2>&1";
+                          shell_quote(ONYX_BINARY) + " <" + shell_quote(dir.file("models.txt")) + " >" +
+                          shell_quote(dir.file("failures.txt")) + " 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   const std::string failures = slurp(dir.file("failures.txt"));
   EXPECT_TRUE(failures.empty()) << failures;
@@ -292,7 +298,8 @@ TEST(InspectCliTestData, EveryModelInspectsWithLayersAndJson) {
     const CliResult js = run_onyx({"inspect", "model", models[i], "--json", "--show", "layers"});
     ASSERT_EQ(js.rc, 0) << models[i] << ": " << js.err;
     const auto j = nlohmann::json::parse(js.out);
-    EXPECT_TRUE(j.contains("graph") && j.contains("op_histogram") && j.contains("opset_imports")) << models[i];
+    EXPECT_TRUE(j.contains("graph") && j.contains("op_histogram") && j.contains("opset_imports"))
+        << models[i];
   }
 }
 

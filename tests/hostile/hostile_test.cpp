@@ -1,10 +1,13 @@
-// The malformed-model corpus: each case builds a hostile model with onnx::ModelProto in code, writes it to a fresh
-// temporary folder, runs `onyx inspect model` on it and checks the contract for bad input: exit code 2 and
-// exactly one line on stderr that names the file and says what is wrong (never a crash, a hang, or an allocation
-// the size of a lie). A few cases check the library directly where a limit cannot be reached through the CLI.
+// The malformed-model corpus: each case builds a hostile model with onnx::ModelProto in code, writes it to a
+// fresh temporary folder, runs `onyx inspect model` on it and checks the contract for bad input: exit code 2
+// and exactly one line on stderr that names the file and says what is wrong (never a crash, a hang, or an
+// allocation the size of a lie). A few cases check the library directly where a limit cannot be reached
+// through the CLI.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include "cli/cli_util.h"
 #include "onyx/error.h"
@@ -70,7 +73,8 @@ onnx::TensorProto* add_external(onnx::GraphProto* g, const std::string& location
 
 }  // namespace
 
-// ---- the model as a whole ---------------------------------------------------------------------------------------
+// ---- the model as a whole
+// ---------------------------------------------------------------------------------------
 
 TEST(Hostile, IrVersionZero) {
   Case c;
@@ -90,7 +94,8 @@ TEST(Hostile, OpsetVersionZero) {
   c.expect_rejected("invalid version 0");
 }
 
-// ---- graph structure --------------------------------------------------------------------------------------------
+// ---- graph structure
+// --------------------------------------------------------------------------------------------
 
 TEST(Hostile, Cycle) {
   Case c;
@@ -175,8 +180,8 @@ TEST(Hostile, SameAttributeTwice) {
 }
 
 TEST(Hostile, AttributeOfUnknownTypeWithoutValue) {
-  // protobuf sets an enum value it does not know aside, so the attribute reads as untyped; with no value field
-  // set either, nothing says what it is.
+  // protobuf sets an enum value it does not know aside, so the attribute reads as untyped; with no value
+  // field set either, nothing says what it is.
   Case c;
   auto* n = add_node(c.graph(), "LeakyRelu", {"x"}, {"z"}, "odd");
   auto* a = n->add_attribute();
@@ -191,7 +196,8 @@ TEST(Hostile, NameWithNewlineStillGivesOneLine) {
   c.expect_rejected("node 'line\\nbreak' (Relu) input 'gh\\nost' is not produced");
 }
 
-// ---- subgraphs --------------------------------------------------------------------------------------------------
+// ---- subgraphs
+// --------------------------------------------------------------------------------------------------
 
 TEST(Hostile, SubgraphReadsAnOuterValueProducedLaterThroughACycle) {
   // The then-branch reads 'late', which is computed from the If's own result: no order can run this.
@@ -272,13 +278,15 @@ TEST(HostileLibrary, SubgraphDepthLimit) {
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kBadInput);
-    EXPECT_NE(std::string(e.what()).find("deep.onnx: subgraphs nested deeper than 4 levels"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("deep.onnx: subgraphs nested deeper than 4 levels"),
+              std::string::npos)
         << e.what();
   }
   limits().max_subgraph_depth = saved;
 }
 
-// ---- model-local functions --------------------------------------------------------------------------------------
+// ---- model-local functions
+// --------------------------------------------------------------------------------------
 
 TEST(Hostile, RecursiveFunction) {
   Case c;
@@ -330,7 +338,8 @@ TEST(Hostile, FunctionsThatDoubleWithEveryLevel) {
   c.expect_rejected("model-local functions expand to more than");
 }
 
-// ---- tensors: dimensions and data sizes --------------------------------------------------------------------------
+// ---- tensors: dimensions and data sizes
+// --------------------------------------------------------------------------
 
 TEST(Hostile, NegativeDimensionInInitializer) {
   Case c;
@@ -341,7 +350,13 @@ TEST(Hostile, NegativeDimensionInInitializer) {
 
 TEST(Hostile, NegativeDimensionInInputType) {
   Case c;
-  c.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(-3);
+  c.graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_value(-3);
   c.expect_rejected("input 'x': negative dimension -3");
 }
 
@@ -377,7 +392,8 @@ TEST(Hostile, AbsurdDimensionInConstantAttribute) {
   a->set_type(onnx::AttributeProto::TENSOR);
   a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
   a->mutable_t()->add_dims(int64_t{1} << 50);
-  c.expect_rejected("node 'konst' (Constant) attribute 'value': data holds 0 values, shape [1125899906842624]");
+  c.expect_rejected(
+      "node 'konst' (Constant) attribute 'value': data holds 0 values, shape [1125899906842624]");
 }
 
 TEST(Hostile, RawDataSizeDisagreesWithShape) {
@@ -456,7 +472,8 @@ TEST(Hostile, SparseTensorOfAbsurdSize) {
   c.expect_rejected("sparse initializer 'sp': tensor of 140737488355328 bytes exceeds the limit");
 }
 
-// ---- external data ----------------------------------------------------------------------------------------------
+// ---- external data
+// ----------------------------------------------------------------------------------------------
 
 TEST(Hostile, ExternalDataOutsideTheModelFolder) {
   Case c;

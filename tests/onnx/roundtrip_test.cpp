@@ -1,6 +1,8 @@
 // Import → export → import over every model of the ONNX backend test data:
-//  - serialize_model(parse_model(serialize_model(load_model(M)))) is byte-identical to the first serialization;
-//  - the re-imported IR matches the original file read directly with onnx::ModelProto, field by field (nodes, op
+//  - serialize_model(parse_model(serialize_model(load_model(M)))) is byte-identical to the first
+//  serialization;
+//  - the re-imported IR matches the original file read directly with onnx::ModelProto, field by field (nodes,
+//  op
 //    types, names, attributes, initializer bytes, input/output types), decoded here independently of onyx's
 //    TensorProto reader.
 #include <gtest/gtest.h>
@@ -36,9 +38,13 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(float a, float b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
-std::string norm_domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
+std::string norm_domain(const std::string& d) {
+  return d == "ai.onnx" ? "" : d;
+}
 
 // Collects mismatches as readable lines; the test fails if there are any.
 class Comparer {
@@ -108,7 +114,8 @@ class Comparer {
     check(static_cast<size_t>(ps.size()) == vs.size(), where + " count");
     for (int i = 0; i < ps.size() && static_cast<size_t>(i) < vs.size(); ++i) {
       check(ps[i].name() == vs[static_cast<size_t>(i)]->name(), where + " name " + ps[i].name());
-      if (ps[i].has_type()) type(ps[i].type(), vs[static_cast<size_t>(i)]->type, where + " '" + ps[i].name() + "'");
+      if (ps[i].has_type())
+        type(ps[i].type(), vs[static_cast<size_t>(i)]->type, where + " '" + ps[i].name() + "'");
     }
   }
 
@@ -150,9 +157,12 @@ class Comparer {
     for (int i = 0; i < p.dim_size() && static_cast<size_t>(i) < t.shape.rank(); ++i) {
       const auto& d = p.dim(i);
       const Dim& td = t.shape[static_cast<size_t>(i)];
-      if (d.has_dim_value()) check(td.is_known() && td.value() == d.dim_value(), where + ": dim value");
-      else if (d.has_dim_param()) check(td.is_symbolic() && td.symbol_name() == d.dim_param(), where + ": dim param");
-      else check(!td.is_known() && !td.is_symbolic(), where + ": unknown dim");
+      if (d.has_dim_value())
+        check(td.is_known() && td.value() == d.dim_value(), where + ": dim value");
+      else if (d.has_dim_param())
+        check(td.is_symbolic() && td.symbol_name() == d.dim_param(), where + ": dim param");
+      else
+        check(!td.is_known() && !td.is_symbolic(), where + ": unknown dim");
     }
   }
 
@@ -184,9 +194,15 @@ class Comparer {
     if (p.has_type() && p.type() != onnx::AttributeProto::UNDEFINED)
       check(static_cast<int>(p.type()) == static_cast<int>(a.type), where + ": type");
     switch (a.type) {
-      case AttrType::kFloat: check(same_bits(p.f(), a.f), where + ": f"); break;
-      case AttrType::kInt: check(p.i() == a.i, where + ": i"); break;
-      case AttrType::kString: check(p.s() == a.s, where + ": s"); break;
+      case AttrType::kFloat:
+        check(same_bits(p.f(), a.f), where + ": f");
+        break;
+      case AttrType::kInt:
+        check(p.i() == a.i, where + ": i");
+        break;
+      case AttrType::kString:
+        check(p.s() == a.s, where + ": s");
+        break;
       case AttrType::kFloats: {
         bool same = static_cast<size_t>(p.floats_size()) == a.floats.size();
         for (int i = 0; same && i < p.floats_size(); ++i)
@@ -201,7 +217,9 @@ class Comparer {
         check(std::equal(p.strings().begin(), p.strings().end(), a.strings.begin(), a.strings.end()),
               where + ": strings");
         break;
-      case AttrType::kTensor: tensor(p.t(), a.t, where); break;
+      case AttrType::kTensor:
+        tensor(p.t(), a.t, where);
+        break;
       case AttrType::kTensors:
         check(static_cast<size_t>(p.tensors_size()) == a.tensors.size(), where + ": tensor count");
         for (int i = 0; i < p.tensors_size() && static_cast<size_t>(i) < a.tensors.size(); ++i)
@@ -216,8 +234,11 @@ class Comparer {
         for (int i = 0; i < p.graphs_size() && static_cast<size_t>(i) < a.graphs.size(); ++i)
           graph(p.graphs(i), *a.graphs[static_cast<size_t>(i)], where + " graph");
         break;
-      case AttrType::kTypeProto: type(p.tp(), a.tp, where); break;
-      default: break;
+      case AttrType::kTypeProto:
+        type(p.tp(), a.tp, where);
+        break;
+      default:
+        break;
     }
   }
 
@@ -229,7 +250,8 @@ class Comparer {
     const int64_t n = t.numel();
     if (t.dtype() == DType::kString) {
       bool same = p.string_data_size() == n;
-      for (int64_t i = 0; same && i < n; ++i) same = p.string_data(static_cast<int>(i)) == t.data<std::string>()[i];
+      for (int64_t i = 0; same && i < n; ++i)
+        same = p.string_data(static_cast<int>(i)) == t.data<std::string>()[i];
       check(same, where + ": string_data");
       return;
     }
@@ -308,8 +330,8 @@ TEST(RoundTrip, EveryTestDataModelIsLossless) {
       const std::string s1 = serialize_model(m1);
       const Model m2 = parse_model(s1, dir, path + " (re-imported)");
       const std::string s2 = serialize_model(m2);
-      EXPECT_TRUE(s1 == s2) << "second serialization differs from the first (" << s1.size() << " vs " << s2.size()
-                            << " bytes)";
+      EXPECT_TRUE(s1 == s2) << "second serialization differs from the first (" << s1.size() << " vs "
+                            << s2.size() << " bytes)";
       Comparer c;
       c.model(original, m2);
       for (const std::string& p : c.problems) ADD_FAILURE() << "differs from the original: " << p;
@@ -359,7 +381,8 @@ namespace onyx {
 
 // The comparison above must be able to fail: alter the proto in ways an importer could get wrong.
 TEST(RoundTrip, ComparerNoticesDifferences) {
-  const std::string path = std::string(ONYX_TEST_DATA_DIR) + "/node/test_conv_with_strides_padding/model.onnx";
+  const std::string path =
+      std::string(ONYX_TEST_DATA_DIR) + "/node/test_conv_with_strides_padding/model.onnx";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not present";
   const Model m = load_model(path);
   onnx::ModelProto p;
@@ -371,9 +394,16 @@ TEST(RoundTrip, ComparerNoticesDifferences) {
   }
   onnx::ModelProto changed = p;
   auto* attr = changed.mutable_graph()->mutable_node(0)->mutable_attribute(0);
-  if (attr->ints_size() > 0) attr->set_ints(0, attr->ints(0) + 1);
-  else attr->set_i(attr->i() + 1);
-  changed.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)
+  if (attr->ints_size() > 0)
+    attr->set_ints(0, attr->ints(0) + 1);
+  else
+    attr->set_i(attr->i() + 1);
+  changed.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
       ->set_dim_param("other");
   changed.mutable_graph()->mutable_node(0)->set_name("renamed");
   Comparer c;

@@ -71,9 +71,10 @@ TEST(Validate, NodesOutOfOrder) {
   g.add_node("Neg", "", {a}, {y}, "reader");  // reads `a` before it is produced
   g.add_node("Relu", "", {x}, {a}, "writer");
   g.outputs.push_back(y);
-  EXPECT_EQ(error_of(g),
-            "m.onnx: graph 'main': node 'reader' (Neg) input 0 'a' is read before node 'writer' (Relu) produces it "
-            "(nodes out of order, or a cycle)");
+  EXPECT_EQ(
+      error_of(g),
+      "m.onnx: graph 'main': node 'reader' (Neg) input 0 'a' is read before node 'writer' (Relu) produces it "
+      "(nodes out of order, or a cycle)");
   g.sort_topologically();
   EXPECT_EQ(error_of(g), "");
 }
@@ -83,22 +84,25 @@ TEST(Validate, InputNothingProduces) {
   Value* ghost = c.g.add_value("ghost");
   Value* z = c.g.add_value("z");
   c.g.add_node("Relu", "", {ghost}, {z}, "reader");
-  EXPECT_EQ(error_of(c.g),
-            "m.onnx: graph 'main': node 'reader' (Relu) input 0 'ghost' is not produced by any node, input or "
-            "initializer");
+  EXPECT_EQ(
+      error_of(c.g),
+      "m.onnx: graph 'main': node 'reader' (Relu) input 0 'ghost' is not produced by any node, input or "
+      "initializer");
 }
 
 TEST(Validate, GraphOutputNothingProduces) {
   Chain c;
   c.g.outputs.push_back(c.g.add_value("dangling"));
-  EXPECT_EQ(error_of(c.g),
-            "m.onnx: graph 'main': graph output 'dangling' is not produced by any node, input or initializer");
+  EXPECT_EQ(
+      error_of(c.g),
+      "m.onnx: graph 'main': graph output 'dangling' is not produced by any node, input or initializer");
 }
 
 TEST(Validate, GraphInputThatANodeAlsoProduces) {
   Chain c;
   c.g.add_node("Relu", "", {c.y}, {c.x}, "overwrite");
-  EXPECT_NE(error_of(c.g).find("graph input 'x' is also produced by node 'overwrite' (Relu)"), std::string::npos);
+  EXPECT_NE(error_of(c.g).find("graph input 'x' is also produced by node 'overwrite' (Relu)"),
+            std::string::npos);
 }
 
 TEST(Validate, StaleUseListFromANodeOutsideTheModel) {
@@ -146,9 +150,10 @@ TEST(Validate, SubgraphCaptureOfAnOuterValueProducedLater) {
   Node* holder = c.g.add_node("If", "", {c.x}, {r}, "if");
   holder->attributes.push_back(graph_attr("then_branch", sub));
   c.g.add_node("Relu", "", {c.x}, {late}, "late_producer");
-  EXPECT_EQ(error_of(c.g),
-            "m.onnx: graph 'body': node 'capture' (Identity) input 0 'late' is read before node 'late_producer' "
-            "(Relu) produces it (nodes out of order, or a cycle)");
+  EXPECT_EQ(
+      error_of(c.g),
+      "m.onnx: graph 'body': node 'capture' (Identity) input 0 'late' is read before node 'late_producer' "
+      "(Relu) produces it (nodes out of order, or a cycle)");
 }
 
 TEST(Validate, SubgraphReadingTheOutputOfItsOwnHolder) {
@@ -180,9 +185,10 @@ TEST(Validate, SubgraphReadingASiblingsValue) {
   Node* holder = c.g.add_node("If", "", {c.x}, {r}, "if");
   holder->attributes.push_back(graph_attr("then_branch", then_g));
   holder->attributes.push_back(graph_attr("else_branch", else_g));
-  EXPECT_EQ(error_of(c.g),
-            "m.onnx: graph 'else': node 'peeker' (Identity) input 0 'hidden' is a value of a graph that does not "
-            "enclose this one");
+  EXPECT_EQ(
+      error_of(c.g),
+      "m.onnx: graph 'else': node 'peeker' (Identity) input 0 'hidden' is a value of a graph that does not "
+      "enclose this one");
 }
 
 TEST(Validate, SubgraphWithAWrongParent) {
@@ -220,7 +226,8 @@ TEST(Validate, RemoveNodeLeavesConsistentUseLists) {
   Node* neg = c.g.nodes()[1].get();
   c.g.remove_node(neg);
   // `y` is now produced by nothing.
-  EXPECT_EQ(error_of(c.g), "m.onnx: graph 'main': graph output 'y' is not produced by any node, input or initializer");
+  EXPECT_EQ(error_of(c.g),
+            "m.onnx: graph 'main': graph output 'y' is not produced by any node, input or initializer");
   c.g.outputs = {c.a};
   EXPECT_EQ(error_of(c.g), "");
   EXPECT_TRUE(c.a->uses().empty());
@@ -242,7 +249,8 @@ TEST(Validate, ModelChecksFunctionBodies) {
     ADD_FAILURE() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              "f.onnx: function 'F': graph '': graph output 'never' is not produced by any node, input or initializer");
+              "f.onnx: function 'F': graph '': graph output 'never' is not produced by any node, input or "
+              "initializer");
   }
 }
 
