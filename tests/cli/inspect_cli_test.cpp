@@ -179,6 +179,29 @@ TEST(InspectCli, UnsupportedOpsAreANoteNotAnError) {
   EXPECT_NE(r.out.find("NoSuchOpAnywhere"), std::string::npos) << r.out;
 }
 
+TEST(InspectCli, HugeTensorDescribedByAFewConstantsIsNotAllocated) {
+  // ConstantOfShape([100000, 100000, 100000]) is a valid model of a 4 PB tensor: inspecting it must neither
+  // allocate nor fail (shape inference may not fold it into a constant).
+  TempDir dir;
+  onnx::ModelProto m = relu_model();
+  auto* g = m.mutable_graph();
+  g->clear_node();
+  g->clear_input();
+  g->clear_output();
+  auto* shape = g->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(3);
+  for (int i = 0; i < 3; ++i) shape->add_int64_data(100000);
+  add_node(g, "ConstantOfShape", {"shape"}, {"y"}, "fill");
+  auto* y = g->add_output();
+  y->set_name("y");
+  y->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  const std::string path = write_model(dir, m);
+  const CliResult r = run_onyx({"--max-tensor-bytes", "100000000", "inspect", "model", path});
+  EXPECT_EQ(r.rc, 0) << r.err;
+}
+
 TEST(InspectCli, UnknownShowItemIsAUsageError) {
   TempDir dir;
   const std::string path = write_model(dir, relu_model());
