@@ -11,7 +11,9 @@ namespace onyx {
 
 namespace {
 
-std::string graph_label(const Graph& g) { return "graph '" + g.name + "'"; }
+std::string graph_label(const Graph& g) {
+  return "graph '" + g.name + "'";
+}
 
 class Validator {
  public:
@@ -31,8 +33,8 @@ class Validator {
     fail_bad_input(label_, ": ", graph_label(g), ": ", what);
   }
 
-  // Pass 1: every graph and node of the tree (use lists may point at nodes of any depth), with depth and parent
-  // links checked so the recursion below is bounded.
+  // Pass 1: every graph and node of the tree (use lists may point at nodes of any depth), with depth and
+  // parent links checked so the recursion below is bounded.
   void collect(const Graph& g, int depth) {
     if (depth > limits().max_subgraph_depth)
       fail_in(g, "subgraphs nested deeper than " + std::to_string(limits().max_subgraph_depth) + " levels");
@@ -75,19 +77,22 @@ class Validator {
     std::unordered_set<std::string> names;
     for (const Value* v : g.values()) {
       if (!v) fail_in(g, "null value");
-      if (v->owner() != &g) fail_in(g, "value '" + v->name() + "' is registered here but owned by another graph");
+      if (v->owner() != &g)
+        fail_in(g, "value '" + v->name() + "' is registered here but owned by another graph");
       if (!names.insert(v->name()).second) fail_in(g, "two values named '" + v->name() + "'");
-      if (g.find_value(v->name()) != v) fail_in(g, "value '" + v->name() + "' is not found under its own name");
+      if (g.find_value(v->name()) != v)
+        fail_in(g, "value '" + v->name() + "' is not found under its own name");
       if (const Node* p = v->producer()) {
         if (!nodes_.count(p) || p->owner() != &g)
           fail_in(g, "value '" + v->name() + "' names a producer that is not a node of this graph");
         if (p->output(static_cast<size_t>(v->producer_output())) != v)
-          fail_in(g, "value '" + v->name() + "' is not output " + std::to_string(v->producer_output()) + " of its producer " +
-                         p->describe());
+          fail_in(g, "value '" + v->name() + "' is not output " + std::to_string(v->producer_output()) +
+                         " of its producer " + p->describe());
       }
       for (const auto& [user, index] : v->uses()) {
         if (!user || !nodes_.count(user))
-          fail_in(g, "value '" + v->name() + "' has a use by a node that is not in the model (stale use list)");
+          fail_in(g,
+                  "value '" + v->name() + "' has a use by a node that is not in the model (stale use list)");
         if (index < 0 || user->input(static_cast<size_t>(index)) != v)
           fail_in(g, "value '" + v->name() + "' has a use by " + user->describe() + " input " +
                          std::to_string(index) + " that reads something else (stale use list)");
@@ -104,20 +109,23 @@ class Validator {
       if (!v) fail_in(g, "null initializer");
       if (v->owner() != &g) fail_in(g, "initializer '" + v->name() + "' belongs to another graph");
       if (!v->is_initializer()) fail_in(g, "initializer '" + v->name() + "' holds no data");
-      if (v->producer()) fail_in(g, "initializer '" + v->name() + "' is also produced by " + v->producer()->describe());
+      if (v->producer())
+        fail_in(g, "initializer '" + v->name() + "' is also produced by " + v->producer()->describe());
       if (!initializers.insert(v).second) fail_in(g, "initializer '" + v->name() + "' is listed twice");
       here.insert(v);
     }
     for (const auto& [v, sparse] : g.sparse_initializers) {
       if (!v || v->owner() != &g) fail_in(g, "sparse initializer that belongs to another graph");
-      if (v->producer()) fail_in(g, "initializer '" + v->name() + "' is also produced by " + v->producer()->describe());
+      if (v->producer())
+        fail_in(g, "initializer '" + v->name() + "' is also produced by " + v->producer()->describe());
       here.insert(v);
     }
     std::unordered_set<const Value*> inputs;
     for (const Value* v : g.inputs) {
       if (!v) fail_in(g, "null graph input");
       if (v->owner() != &g) fail_in(g, "graph input '" + v->name() + "' belongs to another graph");
-      if (v->producer()) fail_in(g, "graph input '" + v->name() + "' is also produced by " + v->producer()->describe());
+      if (v->producer())
+        fail_in(g, "graph input '" + v->name() + "' is also produced by " + v->producer()->describe());
       if (!inputs.insert(v).second) fail_in(g, "graph input '" + v->name() + "' is listed twice");
       here.insert(v);
     }
@@ -126,7 +134,8 @@ class Validator {
       if (!v) fail_in(g, "null graph output");
       if (!owned_by_scope(v, g))
         fail_in(g, "graph output '" + v->name() + "' is a value of a graph that does not enclose this one");
-      if (!available(v)) fail_in(g, "graph output '" + v->name() + "' is not produced by any node, input or initializer");
+      if (!available(v))
+        fail_in(g, "graph output '" + v->name() + "' is not produced by any node, input or initializer");
     }
     scopes_.pop_back();
   }
@@ -150,12 +159,15 @@ class Validator {
       for (const auto& [user, index] : v->uses())
         if (user == &n && index == static_cast<int>(i)) ++uses;
       if (uses != 1)
-        fail_in(g, what + ": the value's use list holds this use " + std::to_string(uses) + " times, not once");
+        fail_in(g,
+                what + ": the value's use list holds this use " + std::to_string(uses) + " times, not once");
     }
     std::unordered_set<std::string> attr_names;
     for (const Attribute& a : n.attributes) {
-      if (!attr_names.insert(a.name).second) fail_in(g, n.describe() + " has attribute '" + a.name + "' twice");
-      if (a.type == AttrType::kGraph && !a.g) fail_in(g, n.describe() + " attribute '" + a.name + "' has no graph");
+      if (!attr_names.insert(a.name).second)
+        fail_in(g, n.describe() + " has attribute '" + a.name + "' twice");
+      if (a.type == AttrType::kGraph && !a.g)
+        fail_in(g, n.describe() + " attribute '" + a.name + "' has no graph");
       for (const auto& sg : a.graphs)
         if (!sg) fail_in(g, n.describe() + " attribute '" + a.name + "' holds a null graph");
       // Subgraphs see the values produced before this node (not this node's own outputs).
@@ -181,7 +193,9 @@ class Validator {
 
 }  // namespace
 
-void validate_graph(const Graph& graph, const std::string& label) { Validator(label).run(graph); }
+void validate_graph(const Graph& graph, const std::string& label) {
+  Validator(label).run(graph);
+}
 
 void validate_model(const Model& model, const std::string& label_in) {
   const std::string label = !label_in.empty() ? label_in : !model.path.empty() ? model.path : "model";

@@ -1,6 +1,7 @@
 // ModelProto → IR.
 #include <climits>
 #include <filesystem>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "onyx/limits.h"
@@ -68,8 +69,11 @@ class Importer {
                            "' is also an initializer");
           bool is_input = false;
           for (Value* in : g->inputs) is_input |= in == existing;
-          fail_bad_input(where, ": value '", out, "' is ", is_input ? "a graph input and also " : "",
-                         "produced by more than one node (again by node '", np.name(), "' (", np.op_type(), "))");
+          if (is_input)
+            fail_bad_input(where, ": graph input '", out, "' is also produced by node '", np.name(), "' (",
+                           np.op_type(), ")");
+          fail_bad_input(where, ": value '", out, "' is produced by more than one node (again by node '", np.name(),
+                         "' (", np.op_type(), "))");
         }
         g->add_value(out);
       }
@@ -206,6 +210,55 @@ Function import_function(const onnx::FunctionProto& fp, Importer& importer, cons
   return f;
 }
 
+// Model-local functions may call each other but not recursively (ONNX forbids it), and inlining them all must not
+// explode: F calling G twice, G calling H twice, ... doubles the node count with every level.
+class FunctionCheck {
+ public:
+  FunctionCheck(const Model& m, std::string label) : m_(m), label_(std::move(label)) {}
+
+  void run() {
+    const uint64_t total = expanded_nodes(*m_.graph);
+    if (total > kMaxExpandedNodes)
+      fail_bad_input(label_, ": model-local functions expand to more than ", kMaxExpandedNodes, " nodes when inlined");
+  }
+
+ private:
+  static constexpr uint64_t kMaxExpandedNodes = uint64_t{1} << 24;
+
+  uint64_t expanded_nodes(const Graph& g) {
+    uint64_t count = 0;
+    for (const auto& n : g.nodes()) {
+      const Function* f = m_.find_function(n->domain, n->op_type);
+      count += f ? function_nodes(*f) : 1;
+      for (const Attribute& a : n->attributes) {
+        if (a.g) count += expanded_nodes(*a.g);
+        for (const auto& sg : a.graphs) count += expanded_nodes(*sg);
+      }
+      count = std::min(count, kMaxExpandedNodes + 1);  // saturate
+    }
+    return count;
+  }
+
+  uint64_t function_nodes(const Function& f) {
+    auto it = memo_.find(&f);
+    if (it != memo_.end()) {
+      if (it->second == kVisiting)
+        fail_bad_input(label_, ": function '", f.domain, ".", f.name,
+                       "' calls itself (directly or through other functions): recursion is not allowed");
+      return it->second;
+    }
+    memo_[&f] = kVisiting;
+    const uint64_t count = expanded_nodes(*f.body);
+    memo_[&f] = count;
+    return count;
+  }
+
+  static constexpr uint64_t kVisiting = UINT64_MAX;
+  const Model& m_;
+  std::string label_;
+  std::unordered_map<const Function*, uint64_t> memo_;
+};
+
 }  // namespace
 
 namespace {
@@ -256,6 +309,7 @@ Model parse_model_unchecked(std::string_view bytes, const std::string& base_dir,
   for (const auto& fp : mp.functions()) m.functions.push_back(import_function(fp, importer, label));
   m.graph = importer.import_graph(mp.graph(), nullptr, 0);
   validate_model(m, label);
+  if (!m.functions.empty()) FunctionCheck(m, label).run();
   return m;
 }
 

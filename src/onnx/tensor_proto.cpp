@@ -236,6 +236,14 @@ Shape shape_from_proto(const onnx::TensorShapeProto& s, const std::string& where
       dims.push_back(Dim::unknown());
     }
   }
+  // A shape whose known dims multiply past int64 describes no tensor that could exist.
+  uint64_t product = 1;
+  for (const Dim& d : dims) {
+    if (!d.is_known() || d.value() == 0) continue;
+    if (product > static_cast<uint64_t>(INT64_MAX) / static_cast<uint64_t>(d.value()))
+      fail_bad_input(where, ": dimensions of ", Shape(dims).to_string(), " multiply past the int64 range");
+    product *= static_cast<uint64_t>(d.value());
+  }
   return Shape(std::move(dims));
 }
 
@@ -345,9 +353,11 @@ Tensor densify(const SparseTensor& s, const std::string& where) {
   ONYX_CHECK((linear && s.indices.dim(0) == nnz) ||
                  (s.indices.rank() == 2 && s.indices.dim(0) == nnz && s.indices.dim(1) == static_cast<int64_t>(rank)),
              where, ": sparse indices shape ", dims_to_string(s.indices.dims()), " does not match ", nnz, " values");
+  const uint64_t elem = dtype_size(s.values.dtype());
+  const bool huge = elem && static_cast<uint64_t>(numel) > UINT64_MAX / elem;
+  check_tensor_bytes(huge ? UINT64_MAX : static_cast<uint64_t>(numel) * elem, where.c_str());
   Tensor dense(s.values.dtype(), s.dims);
   const int64_t* idx = s.indices.data<int64_t>();
-  const size_t elem = dtype_size(s.values.dtype());
   for (int64_t k = 0; k < nnz; ++k) {
     int64_t flat = 0;
     if (linear) {

@@ -123,7 +123,19 @@ class Driver {
     if (schema && schema->infer) schema->infer(ctx);
 
     std::vector<RunValue> folded;
-    if (schema && schema->run && schema->deterministic && all_constant && !has_subgraph(node)) {
+    // Fold only when the outputs are known to be small too: ConstantOfShape/Expand/Tile/Range of a few
+    // constant numbers may describe a huge tensor, which inspecting a model must not allocate.
+    bool small_outputs = true;
+    for (const TypeInfo& t : ctx.output_types()) {
+      if (t.kind != TypeInfo::Kind::kTensor || !t.shape.rank_known()) continue;
+      int64_t known = 1;
+      for (const Dim& d : t.shape.dims())
+        if (d.is_known())
+          known = d.value() > kMaxFoldElements ? kMaxFoldElements + 1
+                                               : std::min<int64_t>(known * d.value(), kMaxFoldElements + 1);
+      if (known > kMaxFoldElements) small_outputs = false;
+    }
+    if (schema && schema->run && schema->deterministic && all_constant && small_outputs && !has_subgraph(node)) {
       int64_t total = 0;
       for (const auto& in : inputs)
         if (in.constant) total += in.constant->numel();

@@ -1,0 +1,549 @@
+// The malformed-model corpus: each case builds a hostile model with onnx::ModelProto in code, writes it to a
+// fresh temporary folder, runs `onyx inspect model` on it and checks the contract for bad input: exit code 2
+// and exactly one line on stderr that names the file and says what is wrong (never a crash, a hang, or an
+// allocation the size of a lie). A few cases check the library directly where a limit cannot be reached
+// through the CLI.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cli_util.h"
+#include "onyx/error.h"
+#include "onyx/limits.h"
+#include "onyx/onnx.h"
+
+namespace onyx::test {
+
+namespace {
+
+struct Case {
+  TempDir dir;
+  onnx::ModelProto model = relu_model();
+  onnx::GraphProto* graph() { return model.mutable_graph(); }
+
+  // Writes the model and expects inspect to reject it with `fragment` in its one-line message.
+  void expect_rejected(const std::string& fragment) {
+    const std::string path = write_model(dir, model);
+    const CliResult r = run_onyx({"inspect", "model", path});
+    if (std::getenv("ONYX_SHOW_ERRORS")) std::cerr << r.err;
+    expect_bad_input(r, path, fragment);
+  }
+  void expect_accepted() {
+    const std::string path = write_model(dir, model);
+    const CliResult r = run_onyx({"inspect", "model", path});
+    EXPECT_EQ(r.rc, 0) << r.err;
+  }
+};
+
+onnx::AttributeProto* add_attr_float(onnx::NodeProto* n, const std::string& name, float v) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+  return a;
+}
+
+onnx::GraphProto* add_graph_attr(onnx::NodeProto* n, const std::string& name) {
+  auto* a = n->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::GRAPH);
+  return a->mutable_g();
+}
+
+// An external-data initializer "w" of 4 floats stored in `location` of the model folder.
+onnx::TensorProto* add_external(onnx::GraphProto* g, const std::string& location,
+                                const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  auto* t = g->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(4);
+  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* kv = t->add_external_data();
+  kv->set_key("location");
+  kv->set_value(location);
+  for (const auto& [k, v] : extra) {
+    auto* e = t->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  }
+  return t;
+}
+
+}  // namespace
+
+// ---- the model as a whole
+// ---------------------------------------------------------------------------------------
+
+TEST(Hostile, IrVersionZero) {
+  Case c;
+  c.model.set_ir_version(0);
+  c.expect_rejected("no ir_version");
+}
+
+TEST(Hostile, NoGraph) {
+  Case c;
+  c.model.clear_graph();
+  c.expect_rejected("no graph");
+}
+
+TEST(Hostile, OpsetVersionZero) {
+  Case c;
+  c.model.mutable_opset_import(0)->set_version(0);
+  c.expect_rejected("invalid version 0");
+}
+
+// ---- graph structure
+// --------------------------------------------------------------------------------------------
+
+TEST(Hostile, Cycle) {
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  add_node(g, "Add", {"x", "b"}, {"a"}, "first");
+  add_node(g, "Relu", {"a"}, {"b"}, "second");
+  add_node(g, "Relu", {"b"}, {"y"}, "third");
+  c.expect_rejected("cycle");
+}
+
+TEST(Hostile, NodeConsumesItsOwnOutput) {
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  add_node(g, "Add", {"x", "y"}, {"y"}, "selfish");
+  c.expect_rejected("node 'selfish' (Add) consumes its own output");
+}
+
+TEST(Hostile, NodeInputNobodyProduces) {
+  Case c;
+  add_node(c.graph(), "Relu", {"ghost"}, {"z"}, "reader");
+  c.expect_rejected("node 'reader' (Relu) input 'ghost' is not produced by any node");
+}
+
+TEST(Hostile, DuplicateOutputNamesAcrossNodes) {
+  Case c;
+  add_node(c.graph(), "Relu", {"x"}, {"y"}, "again");
+  c.expect_rejected("produced by more than one node (again by node 'again' (Relu))");
+}
+
+TEST(Hostile, DuplicateOutputNamesWithinOneNode) {
+  Case c;
+  add_node(c.graph(), "Split", {"x"}, {"p", "p"}, "splitter");
+  c.expect_rejected("node 'splitter' (Split) lists output 'p' twice");
+}
+
+TEST(Hostile, NodeOutputIsAGraphInput) {
+  Case c;
+  add_node(c.graph(), "Relu", {"y"}, {"x"}, "overwrite");
+  c.expect_rejected("graph input 'x' is also produced by node 'overwrite' (Relu)");
+}
+
+TEST(Hostile, NodeOutputIsAnInitializer) {
+  Case c;
+  add_float_initializer(c.graph(), "w", {1}, {1.0f});
+  add_node(c.graph(), "Relu", {"x"}, {"w"}, "clobber");
+  c.expect_rejected("output 'w' is also an initializer");
+}
+
+TEST(Hostile, DuplicateInitializer) {
+  Case c;
+  add_float_initializer(c.graph(), "w", {1}, {1.0f});
+  add_float_initializer(c.graph(), "w", {1}, {2.0f});
+  c.expect_rejected("duplicate initializer 'w'");
+}
+
+TEST(Hostile, DuplicateGraphInput) {
+  Case c;
+  set_tensor_type(c.graph()->add_input(), "x", onnx::TensorProto::FLOAT, {2, 3});
+  c.expect_rejected("duplicate graph input 'x'");
+}
+
+TEST(Hostile, GraphOutputNothingProduces) {
+  Case c;
+  set_tensor_type(c.graph()->add_output(), "nope", onnx::TensorProto::FLOAT, {1});
+  c.expect_rejected("graph output 'nope' is not produced by any node");
+}
+
+TEST(Hostile, NodeWithoutOpType) {
+  Case c;
+  add_node(c.graph(), "", {"x"}, {"z"}, "blank");
+  c.expect_rejected("node 'blank' () has no op_type");
+}
+
+TEST(Hostile, SameAttributeTwice) {
+  Case c;
+  auto* n = add_node(c.graph(), "LeakyRelu", {"x"}, {"z"}, "twice");
+  add_attr_float(n, "alpha", 0.1f);
+  add_attr_float(n, "alpha", 0.2f);
+  c.expect_rejected("node 'twice' (LeakyRelu) has attribute 'alpha' twice");
+}
+
+TEST(Hostile, AttributeOfUnknownTypeWithoutValue) {
+  // protobuf sets an enum value it does not know aside, so the attribute reads as untyped; with no value
+  // field set either, nothing says what it is.
+  Case c;
+  auto* n = add_node(c.graph(), "LeakyRelu", {"x"}, {"z"}, "odd");
+  auto* a = n->add_attribute();
+  a->set_name("alpha");
+  a->set_type(static_cast<onnx::AttributeProto::AttributeType>(99));
+  c.expect_rejected("node 'odd' (LeakyRelu) attribute 'alpha': attribute has no type and no value");
+}
+
+TEST(Hostile, NameWithNewlineStillGivesOneLine) {
+  Case c;
+  add_node(c.graph(), "Relu", {"gh\nost"}, {"z"}, "line\nbreak");
+  c.expect_rejected("node 'line\\nbreak' (Relu) input 'gh\\nost' is not produced");
+}
+
+// ---- subgraphs
+// --------------------------------------------------------------------------------------------------
+
+TEST(Hostile, SubgraphReadsAnOuterValueProducedLaterThroughACycle) {
+  // The then-branch reads 'late', which is computed from the If's own result: no order can run this.
+  Case c;
+  auto* g = c.graph();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  auto* iff = add_node(g, "If", {"cond"}, {"r"}, "branch");
+  auto* then_g = add_graph_attr(iff, "then_branch");
+  then_g->set_name("then");
+  add_node(then_g, "Identity", {"late"}, {"t"}, "then_id");
+  then_g->add_output()->set_name("t");
+  auto* else_g = add_graph_attr(iff, "else_branch");
+  else_g->set_name("else");
+  add_node(else_g, "Identity", {"x"}, {"e"}, "else_id");
+  else_g->add_output()->set_name("e");
+  add_node(g, "Relu", {"r"}, {"late"}, "late_producer");
+  c.expect_rejected("cycle");
+}
+
+TEST(Hostile, SubgraphOutputIsAnOuterValueProducedLater) {
+  // A branch whose output is an outer value that depends on the If itself.
+  Case c;
+  auto* g = c.graph();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  auto* iff = add_node(g, "If", {"cond"}, {"r"}, "branch");
+  for (const char* name : {"then_branch", "else_branch"}) {
+    auto* sg = add_graph_attr(iff, name);
+    sg->set_name(name);
+    sg->add_output()->set_name("late");
+  }
+  add_node(g, "Relu", {"r"}, {"late"}, "late_producer");
+  c.expect_rejected("graph output 'late' is not produced by any node, input or initializer");
+}
+
+TEST(Hostile, SubgraphReadsAValueOfASiblingSubgraph) {
+  Case c;
+  auto* g = c.graph();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  auto* iff = add_node(g, "If", {"cond"}, {"r"}, "branch");
+  auto* then_g = add_graph_attr(iff, "then_branch");
+  add_node(then_g, "Relu", {"x"}, {"private"}, "then_relu");
+  then_g->add_output()->set_name("private");
+  auto* else_g = add_graph_attr(iff, "else_branch");
+  add_node(else_g, "Identity", {"private"}, {"e"}, "peeker");
+  else_g->add_output()->set_name("e");
+  c.expect_rejected("node 'peeker' (Identity) input 'private' is not produced by any node");
+}
+
+TEST(Hostile, NestedSubgraphDepthBomb) {
+  // 400 nested Ifs: deeper than protobuf or onyx accept. Must be a clean error, not a stack overflow.
+  Case c;
+  auto* g = c.graph();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  onnx::GraphProto* cur = g;
+  for (int depth = 0; depth < 400; ++depth) {
+    auto* iff = add_node(cur, "If", {"cond"}, {"r" + std::to_string(depth)});
+    cur = add_graph_attr(iff, "then_branch");
+  }
+  c.expect_rejected("not a valid ONNX model");
+}
+
+TEST(HostileLibrary, SubgraphDepthLimit) {
+  // Below protobuf's own nesting limit, onyx's limits().max_subgraph_depth applies.
+  onnx::ModelProto m = relu_model();
+  auto* g = m.mutable_graph();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  onnx::GraphProto* cur = g;
+  for (int depth = 0; depth < 10; ++depth) {
+    auto* iff = add_node(cur, "If", {"cond"}, {"r" + std::to_string(depth)});
+    cur = add_graph_attr(iff, "then_branch");
+    auto* other = add_graph_attr(iff, "else_branch");
+    other->add_output()->set_name("cond");
+  }
+  const int saved = limits().max_subgraph_depth;
+  limits().max_subgraph_depth = 4;
+  try {
+    parse_model(m.SerializeAsString(), "", "deep.onnx");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kBadInput);
+    EXPECT_NE(std::string(e.what()).find("deep.onnx: subgraphs nested deeper than 4 levels"),
+              std::string::npos)
+        << e.what();
+  }
+  limits().max_subgraph_depth = saved;
+}
+
+// ---- model-local functions
+// --------------------------------------------------------------------------------------
+
+TEST(Hostile, RecursiveFunction) {
+  Case c;
+  auto* f = c.model.add_functions();
+  f->set_name("Forever");
+  f->set_domain("local");
+  f->add_input("a");
+  f->add_output("b");
+  auto* call = f->add_node();
+  call->set_op_type("Forever");
+  call->set_domain("local");
+  call->add_input("a");
+  call->add_output("b");
+  auto* op = c.model.add_opset_import();
+  op->set_domain("local");
+  op->set_version(1);
+  auto* n = add_node(c.graph(), "Forever", {"x"}, {"z"}, "call");
+  n->set_domain("local");
+  c.expect_rejected("function 'local.Forever' calls itself");
+}
+
+TEST(Hostile, FunctionsThatDoubleWithEveryLevel) {
+  // F0 calls F1 twice, F1 calls F2 twice, ...: inlining would make 2^40 nodes.
+  Case c;
+  constexpr int kLevels = 40;
+  for (int i = 0; i < kLevels; ++i) {
+    auto* f = c.model.add_functions();
+    f->set_name("F" + std::to_string(i));
+    f->set_domain("local");
+    f->add_input("a");
+    f->add_output("c");
+    const std::string callee = i + 1 < kLevels ? "F" + std::to_string(i + 1) : "Relu";
+    auto* n1 = f->add_node();
+    n1->set_op_type(callee);
+    if (i + 1 < kLevels) n1->set_domain("local");
+    n1->add_input("a");
+    n1->add_output("b");
+    auto* n2 = f->add_node();
+    n2->set_op_type(callee);
+    if (i + 1 < kLevels) n2->set_domain("local");
+    n2->add_input("b");
+    n2->add_output("c");
+  }
+  auto* op = c.model.add_opset_import();
+  op->set_domain("local");
+  op->set_version(1);
+  auto* n = add_node(c.graph(), "F0", {"x"}, {"z"}, "call");
+  n->set_domain("local");
+  c.expect_rejected("model-local functions expand to more than");
+}
+
+// ---- tensors: dimensions and data sizes
+// --------------------------------------------------------------------------
+
+TEST(Hostile, NegativeDimensionInInitializer) {
+  Case c;
+  auto* t = add_float_initializer(c.graph(), "w", {2}, {1.0f, 2.0f});
+  t->set_dims(0, -2);
+  c.expect_rejected("tensor 'w': negative dimension in [-2]");
+}
+
+TEST(Hostile, NegativeDimensionInInputType) {
+  Case c;
+  c.graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_value(-3);
+  c.expect_rejected("input 'x': negative dimension -3");
+}
+
+TEST(Hostile, AbsurdDimensionsInInputTypeOverflow) {
+  Case c;
+  auto* shape = c.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->mutable_dim(0)->set_dim_value(int64_t{1} << 40);
+  shape->mutable_dim(1)->set_dim_value(int64_t{1} << 40);
+  c.expect_rejected("input 'x': dimensions of [1099511627776,1099511627776] multiply past the int64 range");
+}
+
+TEST(Hostile, InitializerDimsWhoseProductOverflows) {
+  Case c;
+  auto* t = add_float_initializer(c.graph(), "w", {}, {});
+  t->add_dims(int64_t{1} << 40);
+  t->add_dims(int64_t{1} << 40);
+  c.expect_rejected("tensor 'w': element count of [1099511627776,1099511627776] overflows");
+}
+
+TEST(Hostile, AbsurdDimensionWithTinyData) {
+  // Claims 2^40 floats (4 TiB) but holds 4 bytes: rejected before any allocation.
+  Case c;
+  auto* t = add_float_initializer(c.graph(), "w", {}, {1.0f});
+  t->add_dims(int64_t{1} << 40);
+  c.expect_rejected("tensor 'w': data holds 4 bytes, shape [1099511627776] of float32 needs 4398046511104");
+}
+
+TEST(Hostile, AbsurdDimensionInConstantAttribute) {
+  Case c;
+  auto* n = add_node(c.graph(), "Constant", {}, {"k"}, "konst");
+  auto* a = n->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  a->mutable_t()->add_dims(int64_t{1} << 50);
+  c.expect_rejected(
+      "node 'konst' (Constant) attribute 'value': data holds 0 values, shape [1125899906842624]");
+}
+
+TEST(Hostile, RawDataSizeDisagreesWithShape) {
+  Case c;
+  auto* t = add_float_initializer(c.graph(), "w", {3}, {1.0f, 2.0f});
+  (void)t;
+  c.expect_rejected("tensor 'w': data holds 8 bytes, shape [3] of float32 needs 12");
+}
+
+TEST(Hostile, TypedDataCountDisagreesWithShape) {
+  Case c;
+  auto* t = c.graph()->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::INT64);
+  t->add_dims(4);
+  t->add_int64_data(1);
+  t->add_int64_data(2);
+  c.expect_rejected("tensor 'w': data holds 2 values, shape [4] of int64 needs 4");
+}
+
+TEST(Hostile, DataInTheWrongTypedField) {
+  Case c;
+  auto* t = c.graph()->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(2);
+  t->add_int64_data(1);
+  t->add_int64_data(2);
+  c.expect_rejected("tensor 'w': float_data holds 0 values, shape needs 2");
+}
+
+TEST(Hostile, StringTensorWithFewerStringsThanItsShape) {
+  Case c;
+  auto* t = c.graph()->add_initializer();
+  t->set_name("s");
+  t->set_data_type(onnx::TensorProto::STRING);
+  t->add_dims(int64_t{1} << 40);
+  t->add_string_data("only one");
+  c.expect_rejected("tensor 's': string_data holds 1 values, shape needs 1099511627776");
+}
+
+TEST(Hostile, InvalidDataType) {
+  Case c;
+  auto* t = add_float_initializer(c.graph(), "w", {1}, {1.0f});
+  t->set_data_type(99);
+  c.expect_rejected("tensor 'w': invalid data_type 99");
+}
+
+TEST(Hostile, SparseIndexOutOfRange) {
+  Case c;
+  auto* sp = c.graph()->add_sparse_initializer();
+  sp->add_dims(4);
+  auto* values = sp->mutable_values();
+  values->set_name("sp");
+  values->set_data_type(onnx::TensorProto::FLOAT);
+  values->add_dims(1);
+  values->add_float_data(1.0f);
+  auto* indices = sp->mutable_indices();
+  indices->set_data_type(onnx::TensorProto::INT64);
+  indices->add_dims(1);
+  indices->add_int64_data(1000);
+  c.expect_rejected("sparse index 1000 out of range");
+}
+
+TEST(Hostile, SparseTensorOfAbsurdSize) {
+  Case c;
+  auto* sp = c.graph()->add_sparse_initializer();
+  sp->add_dims(int64_t{1} << 45);
+  auto* values = sp->mutable_values();
+  values->set_name("sp");
+  values->set_data_type(onnx::TensorProto::FLOAT);
+  values->add_dims(0);
+  auto* indices = sp->mutable_indices();
+  indices->set_data_type(onnx::TensorProto::INT64);
+  indices->add_dims(0);
+  c.expect_rejected("sparse initializer 'sp': tensor of 140737488355328 bytes exceeds the limit");
+}
+
+// ---- external data
+// ----------------------------------------------------------------------------------------------
+
+TEST(Hostile, ExternalDataOutsideTheModelFolder) {
+  Case c;
+  add_external(c.graph(), "../outside.bin");
+  c.expect_rejected("tensor 'w': external data location '../outside.bin' leaves the model folder");
+}
+
+TEST(Hostile, ExternalDataAbsolutePath) {
+  Case c;
+  add_external(c.graph(), "/etc/passwd");
+  c.expect_rejected("external data location '/etc/passwd' is absolute (refused)");
+}
+
+TEST(Hostile, ExternalDataThroughASymlinkThatEscapes) {
+  Case c;
+  TempDir elsewhere;
+  const std::string target = elsewhere.file("secret.bin");
+  write_bytes(target, std::string(16, 'x'));
+  std::filesystem::create_symlink(target, c.dir.file("link.bin"));
+  add_external(c.graph(), "link.bin");
+  c.expect_rejected("external data location 'link.bin' resolves outside the model folder");
+}
+
+TEST(Hostile, ExternalDataMissingFile) {
+  Case c;
+  add_external(c.graph(), "missing.bin");
+  c.expect_rejected("external data file 'missing.bin' not found");
+}
+
+TEST(Hostile, ExternalDataOffsetPastTheEnd) {
+  Case c;
+  write_bytes(c.dir.file("w.bin"), std::string(16, '\0'));
+  add_external(c.graph(), "w.bin", {{"offset", "4096"}, {"length", "16"}});
+  c.expect_rejected("external data offset 4096 is past the end of 'w.bin' (16 bytes)");
+}
+
+TEST(Hostile, ExternalDataLengthPastTheEndWithoutOffset) {
+  Case c;
+  write_bytes(c.dir.file("w.bin"), std::string(8, '\0'));
+  add_external(c.graph(), "w.bin", {{"length", "16"}});
+  c.expect_rejected("external data [0, +16) runs past the end of 'w.bin' (8 bytes)");
+}
+
+TEST(Hostile, ExternalDataLengthDisagreesWithShape) {
+  Case c;
+  write_bytes(c.dir.file("w.bin"), std::string(64, '\0'));
+  add_external(c.graph(), "w.bin", {{"offset", "0"}, {"length", "32"}});
+  c.expect_rejected("external data holds 32 bytes, shape and dtype need 16");
+}
+
+TEST(Hostile, ExternalDataBadOffsetText) {
+  Case c;
+  write_bytes(c.dir.file("w.bin"), std::string(16, '\0'));
+  add_external(c.graph(), "w.bin", {{"offset", "-5"}});
+  c.expect_rejected("external data offset '-5' is not a non-negative integer");
+}
+
+TEST(Hostile, ExternalDataIsADirectory) {
+  Case c;
+  std::filesystem::create_directory(c.dir.file("sub"));
+  add_external(c.graph(), "sub");
+  c.expect_rejected("external data file 'sub' not found");
+}
+
+TEST(Hostile, ExternalDataWithLengthAndNoOffsetIsFine) {
+  Case c;
+  std::vector<float> w = {1, 2, 3, 4};
+  write_bytes(c.dir.file("w.bin"), std::string(reinterpret_cast<const char*>(w.data()), 16) + "trailing");
+  add_external(c.graph(), "w.bin", {{"length", "16"}});
+  c.expect_accepted();
+}
+
+}  // namespace onyx::test
