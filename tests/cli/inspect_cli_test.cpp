@@ -202,6 +202,17 @@ TEST(InspectCli, HugeTensorDescribedByAFewConstantsIsNotAllocated) {
   EXPECT_EQ(r.rc, 0) << r.err;
 }
 
+TEST(InspectCli, JsonSurvivesNamesThatAreNotUtf8) {
+  TempDir dir;
+  onnx::ModelProto m = relu_model();
+  m.mutable_graph()->mutable_node(0)->set_name("bad\xff\xfename");
+  const std::string path = write_model(dir, m);
+  const CliResult r = run_onyx({"inspect", "model", path, "--json", "--show", "layers"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["graph"]["nodes"].size(), 1u);
+}
+
 TEST(InspectCli, UnknownShowItemIsAUsageError) {
   TempDir dir;
   const std::string path = write_model(dir, relu_model());

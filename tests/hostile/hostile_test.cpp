@@ -217,6 +217,27 @@ TEST(Hostile, SubgraphReadsAnOuterValueProducedLaterThroughACycle) {
   c.expect_rejected("cycle");
 }
 
+TEST(Hostile, SubgraphReadingAnOuterValueLaterInFileOrderIsReordered) {
+  // Not a cycle: the producer of 'late' depends on nothing the If computes, so the topological sort moves it
+  // first.
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  set_tensor_type(g->add_input(), "cond", onnx::TensorProto::BOOL, {});
+  auto* iff = add_node(g, "If", {"cond"}, {"y"}, "branch");
+  for (const char* name : {"then_branch", "else_branch"}) {
+    auto* sg = add_graph_attr(iff, name);
+    sg->set_name(name);
+    add_node(sg, "Identity", {"late"}, {std::string(name) + "_out"}, std::string(name) + "_id");
+    sg->add_output()->set_name(std::string(name) + "_out");
+  }
+  add_node(g, "Relu", {"x"}, {"late"}, "late_producer");
+  c.expect_accepted();
+  const Model m = parse_model(c.model.SerializeAsString(), "", "reorder.onnx");
+  ASSERT_EQ(m.graph->nodes().size(), 2u);
+  EXPECT_EQ(m.graph->nodes()[0]->name, "late_producer");
+}
+
 TEST(Hostile, SubgraphOutputIsAnOuterValueProducedLater) {
   // A branch whose output is an outer value that depends on the If itself.
   Case c;
