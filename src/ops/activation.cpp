@@ -1,4 +1,4 @@
-// Activation functions: Relu LeakyRelu Elu Selu Celu Sigmoid HardSigmoid HardSwish Softplus Softsign ThresholdedRelu
+// Activation functions: Relu LeakyRelu Elu Selu Celu Sigmoid Tanh HardSigmoid HardSwish Softplus Softsign ThresholdedRelu
 // Shrink Gelu Mish.
 //
 // Versions that only widen dtype lists or drop `consumed_inputs` share one registration; Selu-1 differs (other
@@ -65,6 +65,10 @@ void run_sigmoid(KernelContext& ctx) {
     const C e = std::exp(x);
     return e / (C(1) + e);
   });
+}
+
+void run_tanh(KernelContext& ctx) {
+  run_unary_same<Family::kFloat>(ctx, [](auto x) { return std::tanh(x); });
 }
 
 void run_hard_sigmoid(KernelContext& ctx) {
@@ -168,6 +172,7 @@ ONYX_ACTIVATION("Selu", 1, kFloat, (run_selu<1.673200011253357f, 1.0506999492645
 ONYX_ACTIVATION("Selu", 6, kFloat, (run_selu<1.67326319217681884765625f, 1.05070102214813232421875f>));
 ONYX_ACTIVATION("Celu", 12, kFloat, run_celu);
 ONYX_ACTIVATION("Sigmoid", 1, kFloat, run_sigmoid);
+ONYX_ACTIVATION("Tanh", 1, kFloat, run_tanh);
 ONYX_ACTIVATION("HardSigmoid", 1, kFloat, run_hard_sigmoid);
 ONYX_ACTIVATION("HardSwish", 14, kFloat, run_hard_swish);
 ONYX_ACTIVATION("Softplus", 1, kFloat, run_softplus);

@@ -28,6 +28,14 @@ TEST(Activation, SigmoidAndSoftplusDoNotOverflow) {
   test::expect_near_all(test::doubles(run1("Softplus", x)), {0, 1000, std::log(2.0), std::log1p(std::exp(2.0))});
 }
 
+TEST(Activation, TanhSaturatesAndKeepsHalfPrecision) {
+  test::expect_near_all(test::doubles(run1("Tanh", test::f32({4}, {-1000, 0, 0.5f, 1000}))),
+                        {-1, 0, std::tanh(0.5), 1});
+  Tensor h = run1("Tanh", Tensor::from_vector<float>({1}, {0.5f}).cast(DType::kFloat16));
+  EXPECT_EQ(h.dtype(), DType::kFloat16);
+  EXPECT_NEAR(static_cast<float>(h.data<Float16>()[0]), std::tanh(0.5f), 1e-3);
+}
+
 TEST(Activation, SeluDefaultsDifferBetweenVersion1And6) {
   auto x = test::f32({1}, {-1});
   const double v1 = run1("Selu", x, {}, 1).data<float>()[0];
