@@ -156,7 +156,15 @@ void prepare_model(Model& model, const PrepareOptions& options) {
   assign_opsets(*model.graph, model.opset_imports);
   inline_functions(model);
   resolve_ops(*model.graph, label);
-  if (options.infer_shapes) infer_shapes(model);
+  if (!options.infer_shapes) return;
+  try {
+    infer_shapes(model);
+  } catch (const Error& e) {
+    // Errors from an op's inference name the node; add the file so the one line says where.
+    const std::string what = e.what();
+    if (what.rfind(label, 0) == 0) throw;
+    throw Error(e.code(), label + ": " + what);
+  }
 }
 
 }  // namespace onyx
