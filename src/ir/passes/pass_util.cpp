@@ -76,12 +76,12 @@ std::vector<Node*> snapshot(const Graph& g) {
 bool removed(const Node* n) { return removed_set().count(n) > 0; }
 
 Node* replace_nodes(Graph& g, const std::vector<Node*>& old, std::string op_type, std::string domain,
-                    std::vector<Value*> inputs, Value* output, const std::string& name, int64_t opset) {
+                    std::vector<Value*> inputs, Value* output, std::string name, int64_t opset) {
   for (Node* n : old) {
     removed_set().insert(n);
     g.remove_node(n);
   }
-  Node* n = g.add_node(std::move(op_type), std::move(domain), std::move(inputs), {output}, name);
+  Node* n = g.add_node(std::move(op_type), std::move(domain), std::move(inputs), {output}, std::move(name));
   n->opset = opset;
   return n;
 }

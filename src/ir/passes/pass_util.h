@@ -48,7 +48,7 @@ std::vector<Node*> snapshot(const Graph& g);
 bool removed(const Node* n);
 // Removes `old` (any order) and adds one node computing `output` (the value the last removed node produced).
 Node* replace_nodes(Graph& g, const std::vector<Node*>& old, std::string op_type, std::string domain,
-                    std::vector<Value*> inputs, Value* output, const std::string& name, int64_t opset);
+                    std::vector<Value*> inputs, Value* output, std::string name, int64_t opset);
 // The static shape of a value, when known.
 std::optional<std::vector<int64_t>> static_shape(const Value* v);
 // Reads int attribute `axes` or the constant `axes` input (index 1) of a Reduce* node; nullopt when neither.
