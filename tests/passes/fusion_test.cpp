@@ -2,7 +2,7 @@
 // the pass tolerance), and near-misses are left alone.
 #include "pass_test_util.h"
 
-namespace onyx::test {
+namespace onyx::passtest {
 namespace {
 
 // Conv -> BatchNormalization -> Relu.
@@ -246,4 +246,4 @@ TEST(PassesFusion, PointwiseValueReadTwiceByDifferentNodesSplitsTheChain) {
 }
 
 }  // namespace
-}  // namespace onyx::test
+}  // namespace onyx::passtest

@@ -15,7 +15,7 @@
 #include "onyx/ref.h"
 #include "onyx/tensor.h"
 
-namespace onyx::test {
+namespace onyx::passtest {
 
 // The documented tolerance between ref(original) and ref(optimized): fusion changes rounding (folded BN
 // weights, Mul by 1/sqrt(2) vs Div, ...).
@@ -169,4 +169,4 @@ inline Attribute intsattr(const std::string& name, std::vector<int64_t> v) {
   return a;
 }
 
-}  // namespace onyx::test
+}  // namespace onyx::passtest
