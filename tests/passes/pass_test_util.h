@@ -71,10 +71,11 @@ class GraphBuilder {
   int counter_ = 0;
 };
 
-// Deterministic input for a graph input of static shape.
+// Deterministic input for a graph input (symbolic or unknown dims become 2).
 inline Tensor make_input(const Value& v, int salt) {
-  const auto dims = v.type.shape.static_dims();
-  Tensor t(v.type.dtype, *dims);
+  std::vector<int64_t> dims;
+  for (const Dim& d : v.type.shape.dims()) dims.push_back(d.is_known() ? d.value() : 2);
+  Tensor t(v.type.dtype, dims);
   if (v.type.dtype == DType::kFloat32) {
     float* p = t.data<float>();
     for (int64_t i = 0; i < t.numel(); ++i)
