@@ -6,6 +6,7 @@
 #include <map>
 
 #include "commands.h"
+#include "onyx/data.h"
 #include "onyx/onnx.h"
 #include "onyx/passes.h"
 #include "onyx/ref.h"
@@ -17,6 +18,7 @@ namespace {
 struct OptimizeOpts {
   std::string model, output;
   std::vector<std::string> disabled;
+  std::vector<std::string> input_shapes;
   std::string dump_after;
   int64_t max_rewrites = -1;
   bool list = false;
@@ -40,6 +42,27 @@ void dump_graph(const std::string& pass, const Model& m) {
   }
 }
 
+// --input-shapes: fixes graph input shapes (symbolic dims become numbers) so shape computations fold.
+void specialize_inputs(Model& model, const std::map<std::string, std::vector<int64_t>>& shapes) {
+  for (const auto& [name, dims] : shapes) {
+    Value* v = nullptr;
+    for (Value* in : model.graph->inputs)
+      if (in->name() == name) v = in;
+    if (!v) fail_bad_input("--input-shapes: the model has no input '", name, "'");
+    if (!v->type.is_tensor()) fail_bad_input("--input-shapes: input '", name, "' is not a tensor");
+    const Shape& declared = v->type.shape;
+    if (declared.rank_known()) {
+      if (declared.rank() != dims.size())
+        fail_bad_input("--input-shapes: input '", name, "' has rank ", declared.rank(), ", not ", dims.size());
+      for (size_t i = 0; i < dims.size(); ++i)
+        if (declared[i].is_known() && declared[i].value() != dims[i])
+          fail_bad_input("--input-shapes: input '", name, "' dim ", i, " is ", declared[i].value(), ", not ", dims[i]);
+    }
+    v->type.shape = Shape::from_dims(dims);
+    v->type.has_shape = true;
+  }
+}
+
 int optimize_command(const OptimizeOpts& o) {
   if (o.list) {
     for (const Pass& p : default_passes()) std::cout << p.name << "  " << p.description << "\n";
@@ -49,6 +72,7 @@ int optimize_command(const OptimizeOpts& o) {
   if (o.output.empty()) fail_bad_input("optimize: -o OUT.onnx is required");
   Model model = load_model(o.model);
   const size_t nodes_before = model.graph->nodes().size();
+  specialize_inputs(model, parse_input_shapes(o.input_shapes));
   prepare_model(model);
   PassOptions opts;
   opts.disabled = o.disabled;
@@ -89,6 +113,9 @@ void add_optimize_command(CLI::App& app) {
   cmd->add_option("model", o->model, "ONNX model file");
   cmd->add_option("-o,--output", o->output, "Where to write the optimized model");
   cmd->add_option("--disable-pass", o->disabled, "Skip this pass (repeatable; see --list-passes)");
+  cmd->add_option("--input-shapes", o->input_shapes,
+                  "Fix input shapes, e.g. input_ids:[1,128] (symbolic dims become numbers, so shape "
+                  "computations fold; the written model then takes only these shapes)");
   cmd->add_option("--dump-graph-after", o->dump_after, "Print the graph after this pass");
   cmd->add_option("--max-rewrites", o->max_rewrites,
                   "Stop rewriting after N rewrites in total (bisect a bad rewrite); -1 = no limit");
@@ -98,6 +125,7 @@ void add_optimize_command(CLI::App& app) {
       "  onyx optimize model.onnx -o model.opt.onnx\n"
       "  onyx optimize model.onnx -o out.onnx --disable-pass fuse-attention --dump-graph-after fuse-gelu\n"
       "  onyx optimize model.onnx -o out.onnx --max-rewrites 12\n"
+      "  onyx optimize bert.onnx -o bert.opt.onnx --input-shapes input_ids:[1,128] attention_mask:[1,128]\n"
       "The fused ops are in the custom domain \"onyx\" (docs/passes.md); `onyx run OUT --backends ref` runs them.");
   set_action(cmd, [o] { return optimize_command(*o); });
 }
