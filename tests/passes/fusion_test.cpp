@@ -247,3 +247,74 @@ TEST(PassesFusion, PointwiseValueReadTwiceByDifferentNodesSplitsTheChain) {
 
 }  // namespace
 }  // namespace onyx::passtest
+
+namespace onyx::passtest {
+namespace {
+
+TEST(PassesFusion, LayerNormWithMulSquareAndAxesInputAtOpset18) {
+  auto r = optimize_and_compare(
+      [](GraphBuilder& b) {
+        Value* x = b.input("x", {3, 6});
+        Value* axes = b.constant("axes", Tensor::from_vector<int64_t>({1}, {-1}));
+        Value* d = b.node("Sub", {x, b.node("ReduceMean", {x, axes})});
+        Value* var = b.node("ReduceMean", {b.node("Mul", {d, d}), axes});
+        b.output(b.node("Div", {d, b.node("Sqrt", {b.node("Add", {b.scalar("eps", 1e-6f), var})})}));
+      },
+      18);
+  EXPECT_EQ(r.mismatch, "");
+  ASSERT_EQ(r.optimized->graph->nodes().size(), 1u);
+  const Node& n = *r.optimized->graph->nodes()[0];
+  EXPECT_EQ(n.op_type, "LayerNormalization");
+  EXPECT_EQ(n.num_inputs(), 2u);  // unit scale added, no bias
+  EXPECT_FLOAT_EQ(n.attr_float("epsilon", 0), 1e-6f);
+}
+
+TEST(PassesFusion, ExpWithAnotherReaderIsNotSoftmax) {
+  auto r = optimize_and_compare([](GraphBuilder& b) {
+    Value* e = b.node("Exp", {b.input("x", {2, 5})});
+    b.output(b.node("Div", {e, b.node("ReduceSum", {e, b.constant("axes", Tensor::from_vector<int64_t>({1}, {1}))})}));
+    b.output(b.node("Neg", {e}));
+  });
+  EXPECT_EQ(r.mismatch, "");
+  EXPECT_EQ(count_ops(*r.optimized, "Softmax"), 0);
+}
+
+TEST(PassesFusion, BareGemmIsLeftAlone) {
+  auto r = optimize_and_compare([](GraphBuilder& b) {
+    b.output(b.node("Gemm", {b.input("x", {3, 4}), b.weights("w", {4, 2}), b.weights("c", {2})}));
+  });
+  EXPECT_EQ(r.mismatch, "");
+  EXPECT_EQ(count_ops(*r.optimized, "Gemm"), 1);
+}
+
+TEST(PassesFusion, ChainWithClipAndFloat16) {
+  auto r = optimize_and_compare([](GraphBuilder& b) {
+    Value* x = b.input("x", {4, 3});
+    Value* h = b.node("Cast", {x}, {iattr("to", static_cast<int64_t>(DType::kFloat16))});
+    Value* lo = b.constant("lo", Tensor::scalar<float>(-0.5f).cast(DType::kFloat16));
+    Value* hi = b.constant("hi", Tensor::scalar<float>(0.75f).cast(DType::kFloat16));
+    Value* t = b.node("Clip", {b.node("Mul", {h, h}), lo, hi});
+    t = b.node("Tanh", {b.node("Sub", {t, h})});
+    b.output(b.node("Cast", {t}, {iattr("to", 1)}));
+  });
+  EXPECT_EQ(r.mismatch, "");
+  EXPECT_EQ(count_ops(*r.optimized, "onyx.FusedElementwise"), 1);
+  EXPECT_EQ(r.optimized->graph->nodes().size(), 3u);
+}
+
+TEST(PassesFusion, SharedConvWeightsSurviveFolding) {
+  auto r = optimize_and_compare([](GraphBuilder& b) {
+    Value* x = b.input("x", {1, 2, 4, 4});
+    Value* w = b.weights("w", {2, 2, 1, 1});
+    Value* c1 = b.node("Conv", {x, w});
+    b.output(b.node("BatchNormalization", {c1, b.weights("s", {2}, 0.5, 1.5), b.weights("t", {2}),
+                                           b.weights("m", {2}), b.weights("v", {2}, 0.5, 2)}));
+    b.output(b.node("Conv", {x, w}));
+  });
+  EXPECT_EQ(r.mismatch, "");
+  EXPECT_EQ(count_ops(*r.optimized, "BatchNormalization"), 0);
+  EXPECT_EQ(count_ops(*r.optimized, "Conv"), 2);
+}
+
+}  // namespace
+}  // namespace onyx::passtest

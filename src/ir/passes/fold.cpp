@@ -140,7 +140,7 @@ bool fold_constants(Model& m, PassContext& ctx) {
       out_bytes += outs[i].tensor.nbytes();
       tensors.push_back(outs[i].tensor);
     }
-    if (!ok || out_bytes > std::max<size_t>(in_bytes, size_t{1} << 20)) continue;
+    if (!ok || (n->num_inputs() > 0 && out_bytes > std::max<size_t>(in_bytes, size_t{1} << 20))) continue;
     if (!ctx.try_rewrite()) return changed;
     replace_with_constant(g, n, std::move(tensors));
     changed = true;
