@@ -27,7 +27,7 @@ namespace onyx {
 struct PassOptions {
   // Pass names to skip (unknown names are an error, so a typo does not silently run everything).
   std::vector<std::string> disabled;
-  // Call on_dump with the model after this pass ran ("" = never).
+  // Call on_dump with the model after this pass ran in the first round ("" = never).
   std::string dump_after;
   // Global rewrite budget across all passes; -1 = unlimited.
   int64_t max_rewrites = -1;
@@ -69,12 +69,12 @@ struct PassReport {
     std::string pass;
     bool ran = false;        // false when disabled
     int64_t rewrites = 0;
-    int64_t nodes_before = 0;
-    int64_t nodes_after = 0;
+    int64_t nodes_removed = 0;  // node count before the pass minus after it (a fusion of 3 nodes removes 2)
     std::chrono::nanoseconds time{0};
   };
   std::vector<Entry> passes;  // in run order
   int64_t total_rewrites = 0;
+  int rounds = 0;  // times the pass sequence ran
   bool budget_exhausted = false;
 };
 
@@ -82,8 +82,10 @@ struct PassReport {
 const std::vector<Pass>& default_passes();
 std::vector<std::string> pass_names();
 
-// Runs `passes` in order on a prepared model: validation after each pass that changed the graph (throws
-// kBadInput "after pass 'NAME': ..." when it fails), dump hook, budget; then infer_shapes.
+// Runs `passes` in order on a prepared model: validation and shape inference after each pass that changed the
+// graph (throws kBadInput "after pass 'NAME': ..." when either fails), dump hook (first round), budget. The
+// whole sequence repeats until a round changes nothing (at most 4 rounds): a fusion can sharpen inferred
+// shapes so that shape folding finds more. Report entries sum over rounds.
 PassReport run_passes(Model& prepared_model, const std::vector<Pass>& passes, const PassOptions& options);
 // run_passes with default_passes().
 PassReport optimize(Model& prepared_model, const PassOptions& options = {});

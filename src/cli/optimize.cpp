@@ -82,20 +82,20 @@ int optimize_command(const OptimizeOpts& o) {
   const PassReport report = optimize(model, opts);
   save_model(model, o.output);
 
-  std::printf("%-28s %9s %7s %7s %10s\n", "pass", "rewrites", "before", "after", "time ms");
+  std::printf("%-28s %9s %9s %10s\n", "pass", "rewrites", "-nodes", "time ms");
   for (const auto& e : report.passes) {
     if (!e.ran) {
       std::printf("%-28s %9s\n", e.pass.c_str(), "disabled");
       continue;
     }
-    std::printf("%-28s %9lld %7lld %7lld %10.2f\n", e.pass.c_str(), static_cast<long long>(e.rewrites),
-                static_cast<long long>(e.nodes_before), static_cast<long long>(e.nodes_after),
+    std::printf("%-28s %9lld %9lld %10.2f\n", e.pass.c_str(), static_cast<long long>(e.rewrites),
+                static_cast<long long>(e.nodes_removed),
                 std::chrono::duration<double, std::milli>(e.time).count());
   }
   std::map<std::string, int> ops;
   for (const auto& n : model.graph->nodes()) ++ops[(n->domain.empty() ? "" : n->domain + ".") + n->op_type];
-  std::printf("nodes: %zu -> %zu, rewrites: %lld%s\n", nodes_before, model.graph->nodes().size(),
-              static_cast<long long>(report.total_rewrites),
+  std::printf("nodes: %zu -> %zu, rewrites: %lld in %d round(s)%s\n", nodes_before, model.graph->nodes().size(),
+              static_cast<long long>(report.total_rewrites), report.rounds,
               report.budget_exhausted ? " (--max-rewrites budget spent)" : "");
   std::printf("ops:");
   for (const auto& [op, count] : ops) std::printf(" %s x%d", op.c_str(), count);

@@ -44,6 +44,9 @@ std::vector<std::string> pass_names() {
 
 namespace {
 
+// The pipeline repeats until a round changes nothing, at most this many times.
+constexpr int kMaxRounds = 4;
+
 bool has_onyx_nodes(const Graph& g) {
   for (const auto& n : g.nodes())
     if (n->domain == "onyx") return true;
@@ -62,38 +65,45 @@ PassReport run_passes(Model& model, const std::vector<Pass>& passes, const PassO
     fail_bad_input("--dump-graph-after: unknown pass '", options.dump_after, "' (see --list-passes)");
 
   PassReport report;
-  PassContext ctx(options.max_rewrites);
-  Graph& g = *model.graph;
   for (const Pass& p : passes) {
     PassReport::Entry e;
     e.pass = p.name;
-    e.nodes_before = static_cast<int64_t>(g.nodes().size());
-    const bool disabled =
-        std::find(options.disabled.begin(), options.disabled.end(), p.name) != options.disabled.end();
-    if (!disabled) {
-      e.ran = true;
-      ctx.begin_pass();
-      const auto t0 = std::chrono::steady_clock::now();
-      bool changed = false;
-      try {
-        changed = p.run(model, ctx);
-        if (changed) {
-          if (has_onyx_nodes(g) && model.opset("onyx") == 0) model.opset_imports.push_back({"onyx", 1});
-          g.sort_topologically();
-          validate_model(model, "after pass '" + p.name + "'");
-          infer_shapes(model);
-        }
-      } catch (const Error& err) {
-        const std::string what = err.what();
-        if (what.find("after pass '") != std::string::npos) throw;
-        throw Error(err.code(), "after pass '" + p.name + "': " + what);
-      }
-      e.time = std::chrono::steady_clock::now() - t0;
-      e.rewrites = ctx.pass_rewrites();
-    }
-    e.nodes_after = static_cast<int64_t>(g.nodes().size());
+    e.ran = std::find(options.disabled.begin(), options.disabled.end(), p.name) == options.disabled.end();
     report.passes.push_back(e);
-    if (p.name == options.dump_after && options.on_dump) options.on_dump(p.name, model);
+  }
+  PassContext ctx(options.max_rewrites);
+  Graph& g = *model.graph;
+  // Rounds until nothing changes: a fusion can sharpen inferred shapes, so shape folding finds more next round.
+  for (int round = 0; round < kMaxRounds; ++round) {
+    report.rounds = round + 1;
+    bool round_changed = false;
+    for (size_t i = 0; i < passes.size(); ++i) {
+      const Pass& p = passes[i];
+      PassReport::Entry& e = report.passes[i];
+      const auto nodes_now = static_cast<int64_t>(g.nodes().size());
+      if (e.ran) {
+        ctx.begin_pass();
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+          if (p.run(model, ctx)) {
+            round_changed = true;
+            if (has_onyx_nodes(g) && model.opset("onyx") == 0) model.opset_imports.push_back({"onyx", 1});
+            g.sort_topologically();
+            validate_model(model, "after pass '" + p.name + "'");
+            infer_shapes(model);
+          }
+        } catch (const Error& err) {
+          const std::string what = err.what();
+          if (what.find("after pass '") != std::string::npos) throw;
+          throw Error(err.code(), "after pass '" + p.name + "': " + what);
+        }
+        e.time += std::chrono::steady_clock::now() - t0;
+        e.rewrites += ctx.pass_rewrites();
+      }
+      e.nodes_removed += nodes_now - static_cast<int64_t>(g.nodes().size());
+      if (round == 0 && p.name == options.dump_after && options.on_dump) options.on_dump(p.name, model);
+    }
+    if (!round_changed || ctx.exhausted()) break;
   }
   report.total_rewrites = ctx.used();
   report.budget_exhausted = ctx.exhausted();
