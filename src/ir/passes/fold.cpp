@@ -81,10 +81,8 @@ bool fold_shapes(Model& m, PassContext& ctx) {
         }
         picked.push_back((*dims)[static_cast<size_t>(i)]);
       }
-      if (!ok || !ctx.try_rewrite()) {
-        if (ok) return changed;
-        continue;
-      }
+      if (!ok) continue;
+      if (!ctx.try_rewrite()) return changed;
       replace_with_constant(g, n, {Tensor::from_vector<int64_t>(idx->dims(), picked)});
       changed = true;
     }
