@@ -213,11 +213,13 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     // Io tensors.
     for (int id : d->input_ids) {
       const Value* v = d->values[id];
-      IoTensor t{v->name(), true, v->type.dtype, v->type.shape, {}};
+      // An optional(tensor) input is bound like a tensor (always present when bound).
+      const TypeInfo& ty = v->type.kind == TypeInfo::Kind::kOptional && v->type.element ? *v->type.element : v->type;
+      IoTensor t{v->name(), true, ty.dtype, ty.shape, {}};
       for (size_t p = 0; p < d->memory.size(); ++p) {
         const ShapeRange* r = p < d->profiles.size() ? d->profiles[p].find(v->name()) : nullptr;
         if (r) t.max_dims.push_back(r->max);
-        else if (v->type.has_shape && v->type.shape.is_static()) t.max_dims.push_back(*v->type.shape.static_dims());
+        else if (ty.has_shape && ty.shape.is_static()) t.max_dims.push_back(*ty.shape.static_dims());
         else t.max_dims.emplace_back();
       }
       d->io.push_back(std::move(t));
@@ -502,6 +504,7 @@ void ExecutionContext::execute() {
       fail_bad_input("input '", t.name, "': bound buffer holds ", st.bindings[i].second, " bytes, shape ",
                      dims_to_string(*st.shapes[i]), " of ", dtype_name(t.dtype), " needs ", need);
     slots[id] = RunValue(Tensor::borrow(t.dtype, *st.shapes[i], st.bindings[i].first));
+    slots[id].is_optional = d.values[id]->type.kind == TypeInfo::Kind::kOptional;
   }
   for (const EngineData::Step& step : d.steps) {
     const Node& n = *step.node;
