@@ -50,12 +50,14 @@ struct PlanSummary {
   uint64_t weights_bytes = 0;
   size_t num_nodes = 0;
   size_t num_native_nodes = 0;  // nodes with a target kernel (the rest run the reference kernel)
-  // Per profile: arena bytes against the sum of all planned tensors' bytes, and tensors the plan could not size.
+  // Per profile at its max shapes: the arena (outputs of target kernels, sharing space when their lifetimes do
+  // not overlap) against the sum of all activations' bytes (the footprint if each had its own buffer).
   struct Memory {
     uint64_t arena_bytes = 0;
-    uint64_t sum_tensor_bytes = 0;
-    size_t planned_tensors = 0;
-    size_t dynamic_tensors = 0;
+    uint64_t sum_tensor_bytes = 0;  // all activations of known size
+    size_t planned_tensors = 0;     // activations placed in the arena
+    uint64_t planned_bytes = 0;     // their bytes before sharing
+    size_t dynamic_tensors = 0;     // activations whose size is unknown at build (allocated per run)
   };
   std::vector<Memory> memory;
   // "op_type → kernel" counts, e.g. {"Conv", "cpu.conv_gemm", 53}.

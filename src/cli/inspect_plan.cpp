@@ -44,6 +44,7 @@ int inspect_plan(const PlanOpts& o) {
       mem.push_back({{"arena_bytes", m.arena_bytes},
                      {"sum_tensor_bytes", m.sum_tensor_bytes},
                      {"planned_tensors", m.planned_tensors},
+                     {"planned_bytes", m.planned_bytes},
                      {"dynamic_tensors", m.dynamic_tensors}});
     j["memory"] = mem;
     auto ks = nlohmann::ordered_json::array();
@@ -73,9 +74,12 @@ int inspect_plan(const PlanOpts& o) {
     const auto& m = s.memory[p];
     std::snprintf(buf, sizeof buf, "%.2f", m.arena_bytes ? static_cast<double>(m.sum_tensor_bytes) / m.arena_bytes : 0.0);
     std::cout << "    " << (engine->num_profiles() ? "profile " + std::to_string(p) : std::string("static shapes"))
-              << ": arena " << m.arena_bytes << " bytes (" << mib(m.arena_bytes) << ") for " << m.planned_tensors
-              << " tensors totalling " << m.sum_tensor_bytes << " bytes (" << mib(m.sum_tensor_bytes) << "; reuse "
-              << buf << "x); " << m.dynamic_tensors << " tensor(s) of dynamic size allocated per run\n";
+              << ": arena " << m.arena_bytes << " bytes (" << mib(m.arena_bytes) << ") against "
+              << m.sum_tensor_bytes << " bytes (" << mib(m.sum_tensor_bytes) << ") for all activations at max shapes ("
+              << buf << "x smaller)\n"
+              << "        " << m.planned_tensors << " tensor(s) of target kernels in the arena (" << mib(m.planned_bytes)
+              << " unshared); the rest come from reference kernels; " << m.dynamic_tensors
+              << " tensor(s) of dynamic size allocated per run\n";
   }
   std::cout << "\n    ---- kernels (" << s.num_nodes << " nodes, " << s.num_native_nodes << " on cpu kernels, "
             << s.num_nodes - s.num_native_nodes << " on reference kernels) ----\n";

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "../ops/op.h"
 #include "onyx/graph.h"
 #include "onyx/tensor.h"
 
@@ -20,10 +21,10 @@ struct Kernel {
   std::string_view name;  // stored in plans: "cpu.conv_gemm"
   // Build time: whether this kernel handles the node (types as inferred on the prepared model).
   bool (*accepts)(const Node& node) = nullptr;
-  // Run time: inputs (nullptr for absent optional ones); outputs set through `alloc` then written. Shapes are
-  // checked again here (dynamic shapes), failing with kBadInput naming the node.
-  void (*run)(const Node& node, std::span<const Tensor* const> inputs, std::vector<Tensor>& outputs,
-              const OutputAllocator& alloc) = nullptr;
+  // Run time: reads inputs from `ctx`, gets output storage from `alloc` and sets it with ctx.set_output().
+  // Returns false (having set nothing) when the run-time shapes/dtypes are ones it does not handle: the engine
+  // then runs the reference kernel. Bad input fails with kBadInput naming the node, as the reference would.
+  bool (*run)(KernelContext& ctx, const OutputAllocator& alloc) = nullptr;
 };
 
 // The kernel chosen for `node`, or nullptr for the reference kernel.

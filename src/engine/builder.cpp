@@ -217,6 +217,13 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     int id;
     uint64_t bytes;
   };
+  // Only outputs of target kernels live in the arena (reference kernels allocate their own outputs); every
+  // activation still counts in sum_tensor_bytes, the footprint without planning.
+  std::vector<bool> native(d.values.size(), false);
+  for (const EngineData::Step& st : d.steps)
+    if (st.kernel)
+      for (int id : st.outputs)
+        if (id >= 0) native[id] = true;
   std::vector<Item> items;
   for (size_t id = 0; id < d.values.size(); ++id) {
     if (first[id] < 0) continue;
@@ -236,7 +243,7 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     }
     const uint64_t bytes = align64(static_cast<uint64_t>(numel) * dtype_size(dt));
     plan.sum_tensor_bytes += bytes;
-    items.push_back({static_cast<int>(id), bytes});
+    if (native[id]) items.push_back({static_cast<int>(id), bytes});
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
   std::vector<Item> placed;
@@ -303,6 +310,7 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   {
     EngineData view;
     index_graph(view, g);
+    for (size_t s = 0; s < view.steps.size(); ++s) view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
     for (size_t p = 0; p < shapes.size(); ++p) {
       const MemoryPlan mp = plan_memory(view, shapes[p]);
       if (config.workspace_limit > 0 && mp.arena_bytes > config.workspace_limit)

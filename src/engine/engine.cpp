@@ -302,8 +302,13 @@ PlanSummary Engine::summary() const {
   }
   for (const MemoryPlan& m : d.memory) {
     size_t planned = 0;
-    for (const PlannedTensor& t : m.by_value) planned += t.offset >= 0;
-    s.memory.push_back({m.arena_bytes, m.sum_tensor_bytes, planned, m.dynamic_tensors});
+    uint64_t planned_bytes = 0;
+    for (const PlannedTensor& t : m.by_value)
+      if (t.offset >= 0) {
+        ++planned;
+        planned_bytes += t.bytes;
+      }
+    s.memory.push_back({m.arena_bytes, m.sum_tensor_bytes, planned, planned_bytes, m.dynamic_tensors});
   }
   return s;
 }
@@ -430,9 +435,10 @@ class SubEnv {
   std::unordered_map<const Value*, RunValue> map_;
 };
 
-void run_kernel(const OpSchema& schema, KernelContext& ctx, const Node& n) {
+template <typename F>
+void call_kernel(const Node& n, F&& fn) {
   try {
-    schema.run(ctx);
+    fn();
   } catch (const Error& e) {
     const std::string what = e.what();
     if (what.find(n.describe()) != std::string::npos) throw;
@@ -462,7 +468,7 @@ std::vector<RunValue> run_subgraph(const Graph& body, const SubEnv& outer, std::
     KernelContext ctx(*n, ins, outs, [&](const Graph& b, std::vector<RunValue> bi) {
       return run_subgraph(b, env, std::move(bi), depth + 1, d, top);
     });
-    run_kernel(*schema, ctx, *n);
+    call_kernel(*n, [&] { schema->run(ctx); });
     for (size_t i = 0; i < n->num_outputs(); ++i)
       if (n->output(i)) env.set(n->output(i), std::move(outs[i]));
   }
@@ -516,14 +522,12 @@ void ExecutionContext::execute() {
         fail_bad_input(n.describe(), ": input '", n.input(i)->name(), "' has no value");
     }
     std::vector<RunValue> outs(step.outputs.size());
+    SubEnv top_env(nullptr, d, slots);
+    KernelContext ctx(n, ins, outs, [&](const Graph& body, std::vector<RunValue> bi) {
+      return run_subgraph(body, top_env, std::move(bi), 1, d, slots);
+    });
+    bool done = false;
     if (step.kernel) {
-      std::vector<const Tensor*> tin(ins.size(), nullptr);
-      for (size_t i = 0; i < ins.size(); ++i) {
-        if (!ins[i] || ins[i]->is_none()) continue;
-        if (!ins[i]->is_tensor()) fail_bad_input(n.describe(), ": input ", i, " is not a tensor");
-        tin[i] = &ins[i]->tensor;
-      }
-      std::vector<Tensor> tout(step.outputs.size());
       cpu::OutputAllocator alloc = [&](size_t i, DType dtype, std::vector<int64_t> dims) -> Tensor {
         const int id = i < step.outputs.size() ? step.outputs[i] : -1;
         const size_t bytes = static_cast<size_t>(checked_numel(dims)) * dtype_size(dtype);
@@ -531,19 +535,10 @@ void ExecutionContext::execute() {
           return Tensor::borrow(dtype, std::move(dims), arena + mp.by_value[id].offset);
         return Tensor(dtype, std::move(dims));
       };
-      try {
-        step.kernel->run(n, tin, tout, alloc);
-      } catch (const std::bad_alloc&) {
-        fail(ErrorCode::kRuntime, n.describe(), ": out of memory");
-      }
-      for (size_t i = 0; i < tout.size(); ++i)
-        if (tout[i].is_valid()) outs[i] = RunValue(std::move(tout[i]));
-    } else {
-      SubEnv top_env(nullptr, d, slots);
-      KernelContext ctx(n, ins, outs, [&](const Graph& body, std::vector<RunValue> bi) {
-        return run_subgraph(body, top_env, std::move(bi), 1, d, slots);
-      });
-      run_kernel(*step.schema, ctx, n);
+      call_kernel(n, [&] { done = step.kernel->run(ctx, alloc); });
+    }
+    if (!done) {
+      call_kernel(n, [&] { step.schema->run(ctx); });
       // A reference kernel may return a view of an input (Reshape, Identity): if that input lives in the arena,
       // the view must not outlive its slot, so it gets its own copy.
       for (RunValue& o : outs)

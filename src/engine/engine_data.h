@@ -20,8 +20,8 @@ struct PlannedTensor {
 };
 
 struct MemoryPlan {
-  uint64_t arena_bytes = 0;
-  uint64_t sum_tensor_bytes = 0;
+  uint64_t arena_bytes = 0;       // the arena: outputs of target kernels, placed by lifetime
+  uint64_t sum_tensor_bytes = 0;  // every activation of known size at max shapes, each in its own buffer
   size_t dynamic_tensors = 0;
   std::vector<PlannedTensor> by_value;  // indexed by value id
 };

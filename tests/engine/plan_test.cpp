@@ -57,6 +57,9 @@ TEST(EnginePlan, RoundTripsThroughAFile) {
   EXPECT_EQ(s.file_bytes, plan.size());
   EXPECT_EQ(s.num_nodes, 9u);
   EXPECT_GT(s.memory[0].sum_tensor_bytes, s.memory[0].arena_bytes);
+  // Conv and Relu outputs of the two stages share space: the arena is smaller than their sum.
+  EXPECT_EQ(s.memory[0].planned_tensors, 4u);
+  EXPECT_LT(s.memory[0].arena_bytes, s.memory[0].planned_bytes);
   ASSERT_NE(engine->profile_range(0, "image"), nullptr);
   EXPECT_EQ(engine->profile_range(0, "image")->max, (std::vector<int64_t>{2, 3, 32, 32}));
   EXPECT_NE(load_error("").find("truncated"), std::string::npos);
