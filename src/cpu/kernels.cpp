@@ -36,6 +36,23 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
   return true;
 }
 
+// ---- MatMul (numpy semantics, float32) through gemm into the arena --------------------------------------------
+
+bool accepts_matmul(const Node& n) {
+  return is_default_domain(n) && n.op_type == "MatMul" && input_is_f32(n, 0) && input_is_f32(n, 1);
+}
+
+bool run_matmul(KernelContext& ctx, const OutputAllocator& alloc) {
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  if (a.dtype() != DType::kFloat32 || b.dtype() != DType::kFloat32) return false;
+  const nn::MatMulPlan p = nn::plan_matmul(ctx.node(), a.dims(), b.dims());
+  Tensor y = alloc(0, DType::kFloat32, p.out_dims);
+  if (y.numel() > 0) nn::matmul_gemm<float>(p, a.data<float>(), b.data<float>(), y.data<float>());
+  ctx.set_output(0, std::move(y));
+  return true;
+}
+
 // ---- elementwise ---------------------------------------------------------------------------------------------
 
 constexpr int64_t kGrain = 1 << 15;
@@ -88,6 +105,7 @@ constexpr char kMul[] = "Mul";
 
 const Kernel kConv{"cpu.conv_gemm", accepts_conv, run_conv};
 const Kernel kRelu{"cpu.relu", accepts_relu, run_relu};
+const Kernel kMatMul{"cpu.matmul_gemm", accepts_matmul, run_matmul};
 const Kernel kAddK{"cpu.add_same_shape", accepts_binary<kAdd>,
                    [](KernelContext& c, const OutputAllocator& a) {
                      return run_binary_same(c, a, [](float x, float y) { return x + y; });
@@ -102,7 +120,7 @@ const Kernel kMulK{"cpu.mul_same_shape", accepts_binary<kMul>,
                    }};
 
 const std::vector<const Kernel*>& all_kernels() {
-  static const std::vector<const Kernel*> k = {&kConv, &kRelu, &kAddK, &kSubK, &kMulK};
+  static const std::vector<const Kernel*> k = {&kConv, &kMatMul, &kRelu, &kAddK, &kSubK, &kMulK};
   return k;
 }
 

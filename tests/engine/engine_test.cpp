@@ -181,10 +181,10 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   auto engine = build_engine(small_model(), profile_config(1, 2, 64));
   const PlanSummary s = engine->summary();
   ASSERT_EQ(s.memory.size(), 1u);
-  // mm, r, y, z: 64x4 float32 = 1024 bytes each. r (Relu) and y (Add) come from cpu kernels and live in the arena
-  // (both alive at the Add); mm and z come from reference kernels.
-  EXPECT_EQ(s.memory[0].planned_tensors, 2u);
-  EXPECT_EQ(s.memory[0].planned_bytes, 2u * 1024u);
+  // mm, r, y, z: 64x4 float32 = 1024 bytes each. mm (MatMul), r (Relu) and y (Add) come from cpu kernels and live
+  // in the arena; mm is dead once Relu ran, so y reuses its slot. z comes from a reference kernel.
+  EXPECT_EQ(s.memory[0].planned_tensors, 3u);
+  EXPECT_EQ(s.memory[0].planned_bytes, 3u * 1024u);
   EXPECT_EQ(s.memory[0].sum_tensor_bytes, 4u * 1024u);
   EXPECT_EQ(s.memory[0].arena_bytes, 2u * 1024u);
   EXPECT_EQ(engine->create_execution_context()->arena_bytes(), s.memory[0].arena_bytes);
@@ -193,6 +193,37 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   EXPECT_EQ(dyn->summary().memory[0].planned_tensors, 0u);
   EXPECT_EQ(dyn->summary().memory[0].arena_bytes, 0u);
   EXPECT_EQ(dyn->summary().memory[0].dynamic_tensors, 4u);
+  EXPECT_EQ(dyn->summary().num_native_nodes, 3u);
+}
+
+// f = Identity(Relu(x)) is a view of the Relu output's arena slot; z = x - x (a cpu kernel) then reuses that slot.
+// The engine must have copied f out before.
+TEST(EngineMemoryPlan, ViewsOfArenaTensorsSurviveSlotReuse) {
+  Model m;
+  m.ir_version = 8;
+  m.opset_imports = {{"", 17}};
+  m.graph = std::make_shared<Graph>();
+  Graph& g = *m.graph;
+  Value* x = g.add_value("x");
+  x->type = TypeInfo::tensor(DType::kFloat32, Shape({2, 4}));
+  x->type.has_shape = true;
+  g.inputs.push_back(x);
+  Value* r = g.add_value("r");
+  Value* f = g.add_value("f");
+  Value* z = g.add_value("z");
+  g.add_node("Relu", "", {x}, {r}, "relu");
+  g.add_node("Identity", "", {r}, {f}, "view");
+  g.add_node("Sub", "", {x, x}, {z}, "zero");
+  g.outputs = {f, z};
+  auto engine = build_engine(std::move(m), BuilderConfig{});
+  EXPECT_EQ(engine->summary().memory[0].arena_bytes, 64u);  // r and z share one slot
+  auto ctx = engine->create_execution_context();
+  std::vector<float> xv = {1, -2, 3, -4, 5, -6, 7, -8};
+  ctx->set_tensor_address("x", xv.data(), xv.size() * sizeof(float));
+  ctx->execute();
+  const std::vector<float> expect = {1, 0, 3, 0, 5, 0, 7, 0};
+  EXPECT_EQ(std::vector<float>(ctx->output("f").span<float>().begin(), ctx->output("f").span<float>().end()), expect);
+  for (float v : ctx->output("z").span<float>()) EXPECT_EQ(v, 0.0f);
 }
 
 TEST(EngineRun, SeveralContextsInThreadsGiveIdenticalResults) {
