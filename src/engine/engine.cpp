@@ -1,5 +1,6 @@
 // Engine (a loaded plan) and ExecutionContext (one inference at a time over a private arena).
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -251,6 +252,9 @@ std::shared_ptr<const Engine> Engine::deserialize(std::string_view bytes, const 
 }
 
 std::shared_ptr<const Engine> Engine::load(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail_bad_input(path, ": no such plan file");
+  if (!std::filesystem::is_regular_file(path, ec)) fail_bad_input(path, ": not a plan file (not a regular file)");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) fail_bad_input(path, ": cannot open the plan file");
   const std::streamoff size = f.tellg();

@@ -226,6 +226,27 @@ TEST(EngineMemoryPlan, ViewsOfArenaTensorsSurviveSlotReuse) {
   for (float v : ctx->output("z").span<float>()) EXPECT_EQ(v, 0.0f);
 }
 
+TEST(EngineRun, ProfilesAreSelectedPerContext) {
+  BuilderConfig c = profile_config(1, 1, 2);
+  OptimizationProfile big;
+  big.set_dimensions("x", {16, 4}, {32, 4}, {64, 4});
+  c.profiles.push_back(big);
+  auto engine = build_engine(small_model(), c);
+  ASSERT_EQ(engine->num_profiles(), 2u);
+  auto ctx = engine->create_execution_context();
+  const size_t small_arena = ctx->arena_bytes();
+  EXPECT_EQ(error_code_of([&] { ctx->set_input_shape("x", {32, 4}); }), 2);  // outside profile 0
+  ctx->set_profile(1);
+  EXPECT_GT(ctx->arena_bytes(), small_arena);
+  std::vector<float> x = iota_input(32 * 4, 0.1f);
+  ctx->set_input_shape("x", {32, 4});
+  ctx->set_tensor_address("x", x.data(), x.size() * sizeof(float));
+  ctx->execute();
+  EXPECT_EQ(ctx->output("y").dims(), (std::vector<int64_t>{32, 4}));
+  EXPECT_EQ(error_code_of([&] { ctx->set_input_shape("x", {2, 4}); }), 2);  // outside profile 1
+  EXPECT_EQ(error_code_of([&] { ctx->set_profile(2); }), 2);
+}
+
 TEST(EngineRun, SeveralContextsInThreadsGiveIdenticalResults) {
   const std::string path = std::string(ONYX_BUILD_DIR) + "/models/default.onnx";
   BuilderConfig c;
