@@ -1,5 +1,5 @@
-// The runtime: an Engine is a loaded plan (immutable, shareable across threads); an ExecutionContext holds the
-// state of one inference at a time (TensorRT's ICudaEngine / IExecutionContext, for the cpu target).
+// The runtime: an Engine is a loaded plan (immutable, shareable across threads); an ExecutionContext holds
+// the state of one inference at a time (TensorRT's ICudaEngine / IExecutionContext, for the cpu target).
 //
 //   auto engine = Engine::load("resnet50.plan");           // checks header, version, target, checksum
 //   auto ctx = engine->create_execution_context();
@@ -9,8 +9,8 @@
 //   ctx->execute();
 //   const Tensor& y = ctx->output("y");                    // shape of this run
 //
-// Several contexts of one engine may execute at the same time from different threads and give identical results.
-// One context is used by one thread at a time.
+// Several contexts of one engine may execute at the same time from different threads and give identical
+// results. One context is used by one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -34,8 +34,8 @@ struct IoTensor {
   bool is_input = false;
   DType dtype = DType::kUndefined;
   Shape shape;  // as the model declares it (symbols for dynamic dims)
-  // Largest shape at profile p's max shapes when known (empty vector when not computable), per profile (one entry
-  // when the engine has no profiles).
+  // Largest shape at profile p's max shapes when known (empty vector when not computable), per profile (one
+  // entry when the engine has no profiles).
   std::vector<std::vector<int64_t>> max_dims;
 };
 
@@ -50,8 +50,8 @@ struct PlanSummary {
   uint64_t weights_bytes = 0;
   size_t num_nodes = 0;
   size_t num_native_nodes = 0;  // nodes with a target kernel (the rest run the reference kernel)
-  // Per profile at its max shapes: the arena (outputs of target kernels, sharing space when their lifetimes do
-  // not overlap) against the sum of all activations' bytes (the footprint if each had its own buffer).
+  // Per profile at its max shapes: the arena (outputs of target kernels, sharing space when their lifetimes
+  // do not overlap) against the sum of all activations' bytes (the footprint if each had its own buffer).
   struct Memory {
     uint64_t arena_bytes = 0;
     uint64_t sum_tensor_bytes = 0;  // all activations of known size
@@ -70,8 +70,9 @@ struct PlanSummary {
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  // Loads a plan file. Every failure (missing file, truncated, bad magic, other format/onyx version, other target
-  // or GPU architecture, checksum mismatch, inconsistent contents) is kBadInput with one line naming the file.
+  // Loads a plan file. Every failure (missing file, truncated, bad magic, other format/onyx version, other
+  // target or GPU architecture, checksum mismatch, inconsistent contents) is kBadInput with one line naming
+  // the file.
   static std::shared_ptr<const Engine> load(const std::string& path);
   // Same from bytes in memory (copied into a 64-byte-aligned buffer); `label` names the source in errors.
   static std::shared_ptr<const Engine> deserialize(std::string_view bytes, const std::string& label);
@@ -107,17 +108,17 @@ class ExecutionContext {
   void set_profile(size_t p);
   size_t profile() const { return profile_; }
 
-  // Sets the shape of input `name` for the next runs. kBadInput when `name` is not an input, the rank differs, a
-  // static dim differs, or a dim lies outside the selected profile's [min, max]. Inputs whose shape is static need
-  // no call.
+  // Sets the shape of input `name` for the next runs. kBadInput when `name` is not an input, the rank
+  // differs, a static dim differs, or a dim lies outside the selected profile's [min, max]. Inputs whose
+  // shape is static need no call.
   void set_input_shape(const std::string& name, const std::vector<int64_t>& dims);
-  // The shape set (or static) for an input; the shape of the last run's result for an output; empty + false when
-  // not known yet.
+  // The shape set (or static) for an input; the shape of the last run's result for an output; empty + false
+  // when not known yet.
   bool tensor_shape(const std::string& name, std::vector<int64_t>& dims) const;
 
-  // Binds caller memory to an io tensor. Inputs: `bytes` must equal the input's size at execute time (the data is
-  // read, never written). Outputs: `bytes` is the capacity; execute() fails (kBadInput) if the result needs more.
-  // The memory must stay valid until the next execute() returns. nullptr unbinds.
+  // Binds caller memory to an io tensor. Inputs: `bytes` must equal the input's size at execute time (the
+  // data is read, never written). Outputs: `bytes` is the capacity; execute() fails (kBadInput) if the result
+  // needs more. The memory must stay valid until the next execute() returns. nullptr unbinds.
   void set_tensor_address(const std::string& name, void* data, size_t bytes);
 
   // Runs one inference synchronously. kBadInput when an input has no shape or address, or a node fails on the
@@ -129,7 +130,8 @@ class ExecutionContext {
     return true;
   }
 
-  // An output of the last run (a view of the bound buffer when one was bound). kBadInput before the first run.
+  // An output of the last run (a view of the bound buffer when one was bound). kBadInput before the first
+  // run.
   const Tensor& output(const std::string& name) const;
 
   // Bytes of this context's activation arena.
@@ -149,7 +151,7 @@ std::shared_ptr<const Engine> build_engine(Model model, const BuilderConfig& con
 
 // Builds a cpu engine (no profiles) from `model` and runs it once on tensor inputs given by name; returns the
 // outputs in graph order (for conformance). Non-tensor inputs/outputs: kUnsupported.
-std::vector<std::pair<std::string, RunValue>> run_cpu_engine(Model model,
-                                                             const std::vector<std::pair<std::string, RunValue>>& inputs);
+std::vector<std::pair<std::string, RunValue>> run_cpu_engine(
+    Model model, const std::vector<std::pair<std::string, RunValue>>& inputs);
 
 }  // namespace onyx

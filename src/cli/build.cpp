@@ -24,8 +24,10 @@ int run_build(const BuildOpts& o) {
   const auto start = std::chrono::steady_clock::now();
   BuilderConfig config;
   config.target = parse_target(o.target);
-  if (o.precision == "fp16") config.precision = Precision::kFp16;
-  else if (o.precision != "fp32") fail_bad_input("--precision '", o.precision, "': expected fp32 or fp16");
+  if (o.precision == "fp16")
+    config.precision = Precision::kFp16;
+  else if (o.precision != "fp32")
+    fail_bad_input("--precision '", o.precision, "': expected fp32 or fp16");
   config.workspace_limit = o.workspace;
   config.optimization_level = o.opt_level;
   config.timing_cache_file = o.timing_cache;
@@ -49,8 +51,8 @@ int run_build(const BuildOpts& o) {
   if (!o.quiet) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.2f", seconds);
-    std::cout << "built " << o.output << " (" << plan.size() << " bytes, target " << o.target << ") in " << buf
-              << " s\n";
+    std::cout << "built " << o.output << " (" << plan.size() << " bytes, target " << o.target << ") in "
+              << buf << " s\n";
   }
   return 0;
 }
@@ -64,12 +66,13 @@ void add_build_command(CLI::App& app) {
   sub->add_option("-o,--output", o->output, "Plan file to write")->required();
   sub->add_option("--target", o->target, "Target: cpu (default) or cuda");
   sub->add_option("--precision", o->precision, "fp32 (default) or fp16 (cuda only)");
-  sub->add_option("--profile", o->profiles,
-                  "Shape range of a dynamic input: NAME:MIN:OPT:MAX, each shape written [d0,d1,...] (or d0xd1x...), "
-                  "e.g. x:[1,3,224,224]:[8,3,224,224]:[16,3,224,224]. Repeat for each dynamic input; naming an "
-                  "input again (or giving 'next') starts another optimization profile. Every dynamic input needs a "
-                  "range in every profile; without any --profile, dynamic inputs accept any shape and are left "
-                  "out of the memory plan");
+  sub->add_option(
+      "--profile", o->profiles,
+      "Shape range of a dynamic input: NAME:MIN:OPT:MAX, each shape written [d0,d1,...] (or d0xd1x...), "
+      "e.g. x:[1,3,224,224]:[8,3,224,224]:[16,3,224,224]. Repeat for each dynamic input; naming an "
+      "input again (or giving 'next') starts another optimization profile. Every dynamic input needs a "
+      "range in every profile; without any --profile, dynamic inputs accept any shape and are left "
+      "out of the memory plan");
   sub->add_option("--workspace", o->workspace,
                   "Largest activation arena in bytes an execution context may use (default: no limit)");
   sub->add_option("--opt-level", o->opt_level, "Optimization level 0-3 (default 3)")->check(CLI::Range(0, 3));

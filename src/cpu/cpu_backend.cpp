@@ -37,7 +37,8 @@ class CpuRunner : public Runner {
         if (n == t.name) x = &v;
       if (!x) fail_bad_input("input '", t.name, "' was not given");
       if (x->dtype() != t.dtype)
-        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ", dtype_name(x->dtype()));
+        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ",
+                       dtype_name(x->dtype()));
       context_->set_input_shape(t.name, x->dims());
       context_->set_tensor_address(t.name, const_cast<void*>(x->raw_data()), x->nbytes());
     }

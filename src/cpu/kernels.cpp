@@ -1,5 +1,6 @@
 // The cpu target's kernels: the hot ops of CNNs and MLPs, writing their outputs into the context's arena (no
-// per-run allocation, no zero-fill). Anything they do not handle at run time falls back to the reference kernel.
+// per-run allocation, no zero-fill). Anything they do not handle at run time falls back to the reference
+// kernel.
 #include "kernels.h"
 
 #include "../core/parallel.h"
@@ -9,14 +10,17 @@ namespace onyx::cpu {
 
 namespace {
 
-bool is_default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+bool is_default_domain(const Node& n) {
+  return n.domain.empty() || n.domain == "ai.onnx";
+}
 
 bool input_is_f32(const Node& n, size_t i) {
   const Value* v = n.input(i);
   return v && v->type.is_tensor() && v->type.dtype == DType::kFloat32;
 }
 
-// ---- Conv: im2col + gemm (src/ops/nn_util.h) into the arena --------------------------------------------------
+// ---- Conv: im2col + gemm (src/ops/nn_util.h) into the arena
+// --------------------------------------------------
 
 bool accepts_conv(const Node& n) {
   return is_default_domain(n) && n.op_type == "Conv" && input_is_f32(n, 0) && input_is_f32(n, 1) &&
@@ -36,7 +40,8 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
   return true;
 }
 
-// ---- MatMul (numpy semantics, float32) through gemm into the arena --------------------------------------------
+// ---- MatMul (numpy semantics, float32) through gemm into the arena
+// --------------------------------------------
 
 bool accepts_matmul(const Node& n) {
   return is_default_domain(n) && n.op_type == "MatMul" && input_is_f32(n, 0) && input_is_f32(n, 1);
@@ -53,11 +58,14 @@ bool run_matmul(KernelContext& ctx, const OutputAllocator& alloc) {
   return true;
 }
 
-// ---- elementwise ---------------------------------------------------------------------------------------------
+// ---- elementwise
+// ---------------------------------------------------------------------------------------------
 
 constexpr int64_t kGrain = 1 << 15;
 
-bool accepts_relu(const Node& n) { return is_default_domain(n) && n.op_type == "Relu" && input_is_f32(n, 0); }
+bool accepts_relu(const Node& n) {
+  return is_default_domain(n) && n.op_type == "Relu" && input_is_f32(n, 0);
+}
 
 bool run_relu(KernelContext& ctx, const OutputAllocator& alloc) {
   const Tensor& x = ctx.input(0);

@@ -1,6 +1,6 @@
-// Kernels of the cpu target. A node either gets one of these at build time (recorded by name in the plan) or runs
-// the reference kernel of its op. Target kernels write their outputs into the context's arena when the planned
-// slot is large enough.
+// Kernels of the cpu target. A node either gets one of these at build time (recorded by name in the plan) or
+// runs the reference kernel of its op. Target kernels write their outputs into the context's arena when the
+// planned slot is large enough.
 #pragma once
 
 #include <functional>
@@ -14,7 +14,8 @@
 
 namespace onyx::cpu {
 
-// Gives the storage of output i with the given dtype and dims (an arena slot when it fits, else owned memory).
+// Gives the storage of output i with the given dtype and dims (an arena slot when it fits, else owned
+// memory).
 using OutputAllocator = std::function<Tensor(size_t i, DType dtype, std::vector<int64_t> dims)>;
 
 struct Kernel {
@@ -22,8 +23,9 @@ struct Kernel {
   // Build time: whether this kernel handles the node (types as inferred on the prepared model).
   bool (*accepts)(const Node& node) = nullptr;
   // Run time: reads inputs from `ctx`, gets output storage from `alloc` and sets it with ctx.set_output().
-  // Returns false (having set nothing) when the run-time shapes/dtypes are ones it does not handle: the engine
-  // then runs the reference kernel. Bad input fails with kBadInput naming the node, as the reference would.
+  // Returns false (having set nothing) when the run-time shapes/dtypes are ones it does not handle: the
+  // engine then runs the reference kernel. Bad input fails with kBadInput naming the node, as the reference
+  // would.
   bool (*run)(KernelContext& ctx, const OutputAllocator& alloc) = nullptr;
 };
 

@@ -1,4 +1,5 @@
-// build_plan: prepare → optimization passes (hook) → profile checks → kernel choice → memory plan → plan bytes.
+// build_plan: prepare → optimization passes (hook) → profile checks → kernel choice → memory plan → plan
+// bytes.
 #include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,9 @@ namespace onyx {
 
 using Json = nlohmann::json;
 
-std::string_view target_name(Target t) { return t == Target::kCuda ? "cuda" : "cpu"; }
+std::string_view target_name(Target t) {
+  return t == Target::kCuda ? "cuda" : "cpu";
+}
 
 Target parse_target(const std::string& s) {
   if (s == "cpu") return Target::kCpu;
@@ -24,8 +27,8 @@ Target parse_target(const std::string& s) {
   fail_bad_input("unknown target '", s, "' (known: cpu, cuda)");
 }
 
-void OptimizationProfile::set_dimensions(const std::string& name, std::vector<int64_t> min, std::vector<int64_t> opt,
-                                         std::vector<int64_t> max) {
+void OptimizationProfile::set_dimensions(const std::string& name, std::vector<int64_t> min,
+                                         std::vector<int64_t> opt, std::vector<int64_t> max) {
   ShapeRange r{std::move(min), std::move(opt), std::move(max)};
   for (auto& [n, range] : inputs_)
     if (n == name) {
@@ -79,7 +82,8 @@ std::pair<std::string, ShapeRange> parse_profile_arg(const std::string& text) {
   for (size_t i = text.size(); i-- > 0;)
     if (text[i] == ':' && colons.size() < 3) colons.push_back(i);
   if (colons.size() < 3 || colons[2] == 0)
-    fail_bad_input("--profile '", text, "': expected NAME:MIN:OPT:MAX, e.g. x:[1,3,224,224]:[8,3,224,224]:[16,3,224,224]");
+    fail_bad_input("--profile '", text,
+                   "': expected NAME:MIN:OPT:MAX, e.g. x:[1,3,224,224]:[8,3,224,224]:[16,3,224,224]");
   const std::string name = text.substr(0, colons[2]);
   ShapeRange r;
   r.min = parse_dims(text, text.substr(colons[2] + 1, colons[1] - colons[2] - 1));
@@ -112,9 +116,10 @@ uint64_t BuilderConfig::options_hash() const {
 
 namespace {
 
-// ---- optimization hook ---------------------------------------------------------------------------------------
-// PASSES HOOK: the graph passes (include/onyx/passes.h, `optimize(Model&, PassOptions)`) plug in here as one call
-// on the prepared model, e.g.
+// ---- optimization hook
+// --------------------------------------------------------------------------------------- PASSES HOOK: the
+// graph passes (include/onyx/passes.h, `optimize(Model&, PassOptions)`) plug in here as one call on the
+// prepared model, e.g.
 //     if (config.optimization_level > 0) { optimize(model, PassOptions{...}); infer_shapes(model); }
 // Everything after this point (kernel choice, memory plan, plan writing) works on whatever graph it leaves.
 void run_optimization_passes(Model& model, const BuilderConfig& config) {
@@ -122,7 +127,9 @@ void run_optimization_passes(Model& model, const BuilderConfig& config) {
   (void)config;
 }
 
-std::string dims_str(const std::vector<int64_t>& d) { return dims_to_string(d); }
+std::string dims_str(const std::vector<int64_t>& d) {
+  return dims_to_string(d);
+}
 
 // Checks the profiles against each other and the model; kBadInput naming the profile and input.
 void check_profiles(const Model& model, const BuilderConfig& config) {
@@ -140,10 +147,11 @@ void check_profiles(const Model& model, const BuilderConfig& config) {
       const Value* v = nullptr;
       for (const Value* in : inputs)
         if (in->name() == name) v = in;
-      if (!v) fail_bad_input("profile ", p, ": '", name, "' is not an input of the model (inputs: ", names, ")");
+      if (!v)
+        fail_bad_input("profile ", p, ": '", name, "' is not an input of the model (inputs: ", names, ")");
       if (r.min.size() != r.opt.size() || r.opt.size() != r.max.size())
-        fail_bad_input("profile ", p, ": input '", name, "': min ", dims_str(r.min), ", opt ", dims_str(r.opt),
-                       " and max ", dims_str(r.max), " differ in rank");
+        fail_bad_input("profile ", p, ": input '", name, "': min ", dims_str(r.min), ", opt ",
+                       dims_str(r.opt), " and max ", dims_str(r.max), " differ in rank");
       if (!v->type.is_tensor())
         fail_bad_input("profile ", p, ": input '", name, "' is not a tensor (", v->type.to_string(), ")");
       const Shape& s = v->type.shape;
@@ -156,8 +164,8 @@ void check_profiles(const Model& model, const BuilderConfig& config) {
                        " in one profile and ", r.min.size(), " in profile ", p);
       for (size_t i = 0; i < r.min.size(); ++i) {
         if (!(r.min[i] <= r.opt[i] && r.opt[i] <= r.max[i]))
-          fail_bad_input("profile ", p, ": input '", name, "' dim ", i, ": need min <= opt <= max, got ", r.min[i],
-                         ", ", r.opt[i], ", ", r.max[i]);
+          fail_bad_input("profile ", p, ": input '", name, "' dim ", i, ": need min <= opt <= max, got ",
+                         r.min[i], ", ", r.opt[i], ", ", r.max[i]);
         if (v->type.has_shape && s.rank_known() && s[i].is_known() &&
             (r.min[i] != s[i].value() || r.max[i] != s[i].value()))
           fail_bad_input("profile ", p, ": input '", name, "' dim ", i, " is fixed at ", s[i].value(),
@@ -167,8 +175,8 @@ void check_profiles(const Model& model, const BuilderConfig& config) {
     for (const Value* v : inputs) {
       const bool dynamic = v->type.is_tensor() && !(v->type.has_shape && v->type.shape.is_static());
       if (dynamic && !prof.find(v->name()))
-        fail_bad_input("profile ", p, " gives no range for dynamic input '", v->name(), "' ", v->type.to_string(),
-                       " (add --profile ", v->name(), ":MIN:OPT:MAX)");
+        fail_bad_input("profile ", p, " gives no range for dynamic input '", v->name(), "' ",
+                       v->type.to_string(), " (add --profile ", v->name(), ":MIN:OPT:MAX)");
     }
   }
 }
@@ -183,7 +191,8 @@ std::map<std::string, std::vector<int64_t>> max_shapes(const Model& model, const
   tmp.graph = clone_graph(*model.graph, nullptr);
   if (prof) {
     for (Value* v : tmp.graph->inputs)
-      if (const ShapeRange* r = prof->find(v->name())) v->type = TypeInfo::tensor(v->type.dtype, Shape::from_dims(r->max));
+      if (const ShapeRange* r = prof->find(v->name()))
+        v->type = TypeInfo::tensor(v->type.dtype, Shape::from_dims(r->max));
     try {
       infer_shapes(tmp);
     } catch (const Error& e) {
@@ -196,7 +205,9 @@ std::map<std::string, std::vector<int64_t>> max_shapes(const Model& model, const
   return out;
 }
 
-uint64_t align64(uint64_t n) { return (n + 63) / 64 * 64; }
+uint64_t align64(uint64_t n) {
+  return (n + 63) / 64 * 64;
+}
 
 }  // namespace
 
@@ -245,7 +256,8 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     plan.sum_tensor_bytes += bytes;
     if (native[id]) items.push_back({static_cast<int>(id), bytes});
   }
-  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& a, const Item& b) { return a.bytes > b.bytes; });
   std::vector<Item> placed;
   for (const Item& it : items) {
     std::vector<std::pair<uint64_t, uint64_t>> busy;  // [offset, end) of placed values alive at the same time
@@ -304,13 +316,15 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   if (config.profiles.empty()) {
     shapes.push_back(max_shapes(model, nullptr, 0));
   } else {
-    for (size_t p = 0; p < config.profiles.size(); ++p) shapes.push_back(max_shapes(model, &config.profiles[p], p));
+    for (size_t p = 0; p < config.profiles.size(); ++p)
+      shapes.push_back(max_shapes(model, &config.profiles[p], p));
   }
   Json memory = Json::array();
   {
     EngineData view;
     index_graph(view, g);
-    for (size_t s = 0; s < view.steps.size(); ++s) view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
+    for (size_t s = 0; s < view.steps.size(); ++s)
+      view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
     for (size_t p = 0; p < shapes.size(); ++p) {
       const MemoryPlan mp = plan_memory(view, shapes[p]);
       if (config.workspace_limit > 0 && mp.arena_bytes > config.workspace_limit)
@@ -341,7 +355,8 @@ std::string build_plan(Model model, const BuilderConfig& config) {
                     {"workspace_limit", config.workspace_limit},
                     {"optimization_level", config.optimization_level}};
 
-  // Weights: numeric top-level initializers move to the weights section; the graph keeps them as typed inputs.
+  // Weights: numeric top-level initializers move to the weights section; the graph keeps them as typed
+  // inputs.
   std::string weights;
   Json wtable = Json::array();
   std::set<const Value*> moved;

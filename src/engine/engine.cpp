@@ -15,7 +15,8 @@ namespace onyx {
 
 using Json = nlohmann::json;
 
-// ---- graph indexing ------------------------------------------------------------------------------------------
+// ---- graph indexing
+// ------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -95,7 +96,8 @@ void index_graph(EngineData& d, const Graph& g) {
   for (const Value* v : g.outputs) d.output_ids.push_back(id_of(v));
 }
 
-// ---- loading -------------------------------------------------------------------------------------------------
+// ---- loading
+// -------------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -139,7 +141,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for (const Json& w : meta.at("weights")) {
       const std::string name = w.at(0).get<std::string>();
       const int32_t dt = w.at(1).get<int32_t>();
-      if (!dtype_is_valid(dt) || static_cast<DType>(dt) == DType::kString) bad("weight '", name, "' dtype ", dt);
+      if (!dtype_is_valid(dt) || static_cast<DType>(dt) == DType::kString)
+        bad("weight '", name, "' dtype ", dt);
       const DType dtype = static_cast<DType>(dt);
       const std::vector<int64_t> dims = json_dims(w.at(2));
       const uint64_t offset = w.at(3).get<uint64_t>(), bytes = w.at(4).get<uint64_t>();
@@ -158,7 +161,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     index_graph(*d, g);
     // Kernels.
     const auto& kernels = meta.at("kernels");
-    if (!kernels.is_array() || kernels.size() != d->steps.size()) bad("kernel table does not match the graph");
+    if (!kernels.is_array() || kernels.size() != d->steps.size())
+      bad("kernel table does not match the graph");
     for (size_t s = 0; s < d->steps.size(); ++s) {
       EngineData::Step& step = d->steps[s];
       const Node& n = *step.node;
@@ -183,7 +187,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         const Value* v = g.find_value(name);
         if (!v || std::find(g.inputs.begin(), g.inputs.end(), v) == g.inputs.end())
           bad("profile names '", name, "', not an input");
-        if (r.min.size() != r.max.size() || r.opt.size() != r.max.size()) bad("profile ranks of '", name, "'");
+        if (r.min.size() != r.max.size() || r.opt.size() != r.max.size())
+          bad("profile ranks of '", name, "'");
         p.set_dimensions(name, r.min, r.opt, r.max);
       }
       d->profiles.push_back(std::move(p));
@@ -197,8 +202,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       mp.sum_tensor_bytes = jm.at("sum").get<uint64_t>();
       mp.dynamic_tensors = jm.at("dynamic").get<size_t>();
       if (mp.arena_bytes > limits().max_tensor_bytes)
-        fail_bad_input(label, ": the plan's arena of ", mp.arena_bytes, " bytes exceeds the tensor size limit (",
-                       limits().max_tensor_bytes, " bytes)");
+        fail_bad_input(label, ": the plan's arena of ", mp.arena_bytes,
+                       " bytes exceeds the tensor size limit (", limits().max_tensor_bytes, " bytes)");
       mp.by_value.resize(d->values.size());
       for (const Json& e : jm.at("values")) {
         const Value* v = g.find_value(e.at(0).get<std::string>());
@@ -215,13 +220,17 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for (int id : d->input_ids) {
       const Value* v = d->values[id];
       // An optional(tensor) input is bound like a tensor (always present when bound).
-      const TypeInfo& ty = v->type.kind == TypeInfo::Kind::kOptional && v->type.element ? *v->type.element : v->type;
+      const TypeInfo& ty =
+          v->type.kind == TypeInfo::Kind::kOptional && v->type.element ? *v->type.element : v->type;
       IoTensor t{v->name(), true, ty.dtype, ty.shape, {}};
       for (size_t p = 0; p < d->memory.size(); ++p) {
         const ShapeRange* r = p < d->profiles.size() ? d->profiles[p].find(v->name()) : nullptr;
-        if (r) t.max_dims.push_back(r->max);
-        else if (ty.has_shape && ty.shape.is_static()) t.max_dims.push_back(*ty.shape.static_dims());
-        else t.max_dims.emplace_back();
+        if (r)
+          t.max_dims.push_back(r->max);
+        else if (ty.has_shape && ty.shape.is_static())
+          t.max_dims.push_back(*ty.shape.static_dims());
+        else
+          t.max_dims.emplace_back();
       }
       d->io.push_back(std::move(t));
     }
@@ -240,7 +249,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
   return d;
 }
 
-// ---- Engine --------------------------------------------------------------------------------------------------
+// ---- Engine
+// --------------------------------------------------------------------------------------------------
 
 Engine::Engine(std::unique_ptr<EngineData> data) : data_(std::move(data)) {}
 Engine::~Engine() = default;
@@ -254,7 +264,8 @@ std::shared_ptr<const Engine> Engine::deserialize(std::string_view bytes, const 
 std::shared_ptr<const Engine> Engine::load(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail_bad_input(path, ": no such plan file");
-  if (!std::filesystem::is_regular_file(path, ec)) fail_bad_input(path, ": not a plan file (not a regular file)");
+  if (!std::filesystem::is_regular_file(path, ec))
+    fail_bad_input(path, ": not a plan file (not a regular file)");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) fail_bad_input(path, ": cannot open the plan file");
   const std::streamoff size = f.tellg();
@@ -268,7 +279,9 @@ std::shared_ptr<const Engine> Engine::load(const std::string& path) {
   return std::shared_ptr<const Engine>(new Engine(load_engine_data(std::move(buf), path)));
 }
 
-const std::vector<IoTensor>& Engine::io_tensors() const { return data_->io; }
+const std::vector<IoTensor>& Engine::io_tensors() const {
+  return data_->io;
+}
 
 const IoTensor* Engine::find_io_tensor(std::string_view name) const {
   for (const IoTensor& t : data_->io)
@@ -276,7 +289,9 @@ const IoTensor* Engine::find_io_tensor(std::string_view name) const {
   return nullptr;
 }
 
-size_t Engine::num_profiles() const { return data_->profiles.size(); }
+size_t Engine::num_profiles() const {
+  return data_->profiles.size();
+}
 
 const ShapeRange* Engine::profile_range(size_t p, std::string_view name) const {
   if (p >= data_->profiles.size()) return nullptr;
@@ -321,13 +336,15 @@ std::unique_ptr<ExecutionContext> Engine::create_execution_context() const {
   return std::unique_ptr<ExecutionContext>(new ExecutionContext(shared_from_this()));
 }
 
-// ---- ExecutionContext ----------------------------------------------------------------------------------------
+// ---- ExecutionContext
+// ----------------------------------------------------------------------------------------
 
 struct ExecutionContext::State {
   plan::AlignedBuffer arena;
-  std::vector<std::optional<std::vector<int64_t>>> shapes;  // per io tensor (inputs: set shape; outputs: last run)
-  std::vector<std::pair<void*, size_t>> bindings;           // per io tensor
-  std::vector<Tensor> results;                              // per io tensor (outputs only)
+  std::vector<std::optional<std::vector<int64_t>>>
+      shapes;                                      // per io tensor (inputs: set shape; outputs: last run)
+  std::vector<std::pair<void*, size_t>> bindings;  // per io tensor
+  std::vector<Tensor> results;                     // per io tensor (outputs only)
   bool ran = false;
 };
 
@@ -353,7 +370,9 @@ void ExecutionContext::set_profile(size_t p) {
   state_->ran = false;
 }
 
-size_t ExecutionContext::arena_bytes() const { return state_->arena.size; }
+size_t ExecutionContext::arena_bytes() const {
+  return state_->arena.size;
+}
 
 namespace {
 
@@ -374,8 +393,8 @@ void ExecutionContext::set_input_shape(const std::string& name, const std::vecto
   if (!t.is_input) fail_bad_input("set_input_shape: '", name, "' is an output");
   const Shape& s = t.shape;
   if (s.rank_known() && s.rank() != dims.size())
-    fail_bad_input("input '", name, "': shape ", dims_to_string(dims), " has rank ", dims.size(), ", the engine's is ",
-                   s.to_string());
+    fail_bad_input("input '", name, "': shape ", dims_to_string(dims), " has rank ", dims.size(),
+                   ", the engine's is ", s.to_string());
   for (size_t k = 0; k < dims.size(); ++k) {
     if (dims[k] < 0) fail_bad_input("input '", name, "': negative dimension in ", dims_to_string(dims));
     if (s.rank_known() && s[k].is_known() && s[k].value() != dims[k])
@@ -385,8 +404,8 @@ void ExecutionContext::set_input_shape(const std::string& name, const std::vecto
   if (const ShapeRange* r = engine_->profile_range(profile_, name)) {
     for (size_t k = 0; k < dims.size(); ++k)
       if (dims[k] < r->min[k] || dims[k] > r->max[k])
-        fail_bad_input("input '", name, "': shape ", dims_to_string(dims), " is outside profile ", profile_, " (min ",
-                       dims_to_string(r->min), ", max ", dims_to_string(r->max), ")");
+        fail_bad_input("input '", name, "': shape ", dims_to_string(dims), " is outside profile ", profile_,
+                       " (min ", dims_to_string(r->min), ", max ", dims_to_string(r->max), ")");
   }
   checked_numel(dims);
   state_->shapes[i] = dims;
@@ -427,7 +446,8 @@ class SubEnv {
     if (it != map_.end()) return &it->second;
     if (parent_) return parent_->find(v);
     auto id = d_.value_id.find(v);
-    if (id == d_.value_id.end() || (top_[id->second].is_none() && !top_[id->second].is_optional)) return nullptr;
+    if (id == d_.value_id.end() || (top_[id->second].is_none() && !top_[id->second].is_optional))
+      return nullptr;
     return &top_[id->second];
   }
   void set(const Value* v, RunValue r) { map_[v] = std::move(r); }
@@ -452,13 +472,14 @@ void call_kernel(const Node& n, F&& fn) {
   }
 }
 
-std::vector<RunValue> run_subgraph(const Graph& body, const SubEnv& outer, std::vector<RunValue> inputs, int depth,
-                                   const EngineData& d, const std::vector<RunValue>& top) {
+std::vector<RunValue> run_subgraph(const Graph& body, const SubEnv& outer, std::vector<RunValue> inputs,
+                                   int depth, const EngineData& d, const std::vector<RunValue>& top) {
   if (depth > limits().max_subgraph_depth)
     fail_bad_input("subgraphs nested deeper than ", limits().max_subgraph_depth, " levels at run time");
   SubEnv env(&outer, d, top);
   for (const Value* v : body.initializers) env.set(v, RunValue(*v->initializer));
-  for (size_t i = 0; i < body.inputs.size() && i < inputs.size(); ++i) env.set(body.inputs[i], std::move(inputs[i]));
+  for (size_t i = 0; i < body.inputs.size() && i < inputs.size(); ++i)
+    env.set(body.inputs[i], std::move(inputs[i]));
   for (const auto& n : body.nodes()) {
     const OpSchema* schema = OpRegistry::instance().find(n->domain, n->op_type, n->opset);
     if (!schema || !schema->run) fail_unsupported(n->describe(), ": op is not supported");
@@ -506,7 +527,8 @@ void ExecutionContext::execute() {
     if (!t.is_input) continue;
     const int id = d.input_ids[in_pos++];
     if (!st.shapes[i]) fail_bad_input("input '", t.name, "' has no shape (call set_input_shape)");
-    if (!st.bindings[i].first) fail_bad_input("input '", t.name, "' has no address (call set_tensor_address)");
+    if (!st.bindings[i].first)
+      fail_bad_input("input '", t.name, "' has no address (call set_tensor_address)");
     if (t.dtype == DType::kString || t.dtype == DType::kUndefined)
       fail_unsupported("input '", t.name, "': dtype ", dtype_name(t.dtype), " cannot be bound by address");
     const size_t need = static_cast<size_t>(checked_numel(*st.shapes[i])) * dtype_size(t.dtype);
@@ -535,7 +557,8 @@ void ExecutionContext::execute() {
       cpu::OutputAllocator alloc = [&](size_t i, DType dtype, std::vector<int64_t> dims) -> Tensor {
         const int id = i < step.outputs.size() ? step.outputs[i] : -1;
         const size_t bytes = static_cast<size_t>(checked_numel(dims)) * dtype_size(dtype);
-        if (id >= 0 && mp.by_value[id].offset >= 0 && bytes <= mp.by_value[id].bytes && dtype != DType::kString)
+        if (id >= 0 && mp.by_value[id].offset >= 0 && bytes <= mp.by_value[id].bytes &&
+            dtype != DType::kString)
           return Tensor::borrow(dtype, std::move(dims), arena + mp.by_value[id].offset);
         return Tensor(dtype, std::move(dims));
       };
@@ -543,8 +566,8 @@ void ExecutionContext::execute() {
     }
     if (!done) {
       call_kernel(n, [&] { step.schema->run(ctx); });
-      // A reference kernel may return a view of an input (Reshape, Identity): if that input lives in the arena,
-      // the view must not outlive its slot, so it gets its own copy.
+      // A reference kernel may return a view of an input (Reshape, Identity): if that input lives in the
+      // arena, the view must not outlive its slot, so it gets its own copy.
       for (RunValue& o : outs)
         if (o.is_tensor() && in_arena(o.tensor)) o.tensor = o.tensor.clone();
     }
@@ -567,10 +590,11 @@ void ExecutionContext::execute() {
     st.shapes[i] = y.dims();
     auto [ptr, cap] = st.bindings[i];
     if (ptr) {
-      if (y.dtype() == DType::kString) fail_unsupported("output '", t.name, "': string outputs cannot be bound");
+      if (y.dtype() == DType::kString)
+        fail_unsupported("output '", t.name, "': string outputs cannot be bound");
       if (y.nbytes() > cap)
-        fail_bad_input("output '", t.name, "' ", y.describe(), " needs ", y.nbytes(), " bytes, the bound buffer holds ",
-                       cap);
+        fail_bad_input("output '", t.name, "' ", y.describe(), " needs ", y.nbytes(),
+                       " bytes, the bound buffer holds ", cap);
       if (y.nbytes() > 0) std::memcpy(ptr, y.raw_data(), y.nbytes());
       st.results[i] = Tensor::borrow(y.dtype(), y.dims(), ptr);
     } else {
@@ -598,12 +622,15 @@ std::vector<std::pair<std::string, RunValue>> run_cpu_engine(
   auto engine = build_engine(std::move(model), BuilderConfig{});
   auto ctx = engine->create_execution_context();
   for (const auto& [name, v] : inputs) {
-    if (!v.is_tensor()) fail_unsupported("input '", name, "' is ", v.describe(), ": the cpu engine takes tensors only");
+    if (!v.is_tensor())
+      fail_unsupported("input '", name, "' is ", v.describe(), ": the cpu engine takes tensors only");
     const IoTensor* t = engine->find_io_tensor(name);
     if (!t || !t->is_input) fail_bad_input("unknown input '", name, "'");
     if (v.tensor.dtype() != t->dtype)
-      fail_bad_input("input '", name, "': expected dtype ", dtype_name(t->dtype), ", got ", dtype_name(v.tensor.dtype()));
-    if (t->dtype == DType::kString) fail_unsupported("input '", name, "': string inputs cannot be bound by address");
+      fail_bad_input("input '", name, "': expected dtype ", dtype_name(t->dtype), ", got ",
+                     dtype_name(v.tensor.dtype()));
+    if (t->dtype == DType::kString)
+      fail_unsupported("input '", name, "': string inputs cannot be bound by address");
     ctx->set_input_shape(name, v.tensor.dims());
     ctx->set_tensor_address(name, const_cast<void*>(v.tensor.raw_data()), v.tensor.nbytes());
   }

@@ -12,8 +12,8 @@
 
 namespace onyx {
 
-// Where one activation lives in a context's arena: [offset, offset + bytes); offset -1: not planned (dynamic size,
-// allocated per run).
+// Where one activation lives in a context's arena: [offset, offset + bytes); offset -1: not planned (dynamic
+// size, allocated per run).
 struct PlannedTensor {
   int64_t offset = -1;
   uint64_t bytes = 0;

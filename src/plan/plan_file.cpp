@@ -29,7 +29,9 @@ uint64_t get_u64(std::string_view b, size_t at) {
   return v;
 }
 
-size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+size_t align_up(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 uint32_t crc(uint32_t c, std::string_view b) {
   const auto* p = reinterpret_cast<const Bytef*>(b.data());
@@ -49,16 +51,22 @@ uint32_t checksum(std::string_view header56, std::string_view payload) {
 
 std::string_view section_name(uint32_t tag) {
   switch (tag) {
-    case 1: return "meta";
-    case 2: return "model";
-    case 3: return "weights";
-    default: return "?";
+    case 1:
+      return "meta";
+    case 2:
+      return "model";
+    case 3:
+      return "weights";
+    default:
+      return "?";
   }
 }
 
 }  // namespace
 
-std::string_view onyx_version() { return ONYX_VERSION_STRING; }
+std::string_view onyx_version() {
+  return ONYX_VERSION_STRING;
+}
 
 AlignedBuffer AlignedBuffer::allocate(size_t size) {
   AlignedBuffer b;
@@ -71,8 +79,8 @@ AlignedBuffer AlignedBuffer::allocate(size_t size) {
 }
 
 std::string write_plan(const Header& header, const std::vector<Section>& sections) {
-  // Payload: per section a 16-byte record (tag u32, reserved u32, size u64) then the data at the next multiple of
-  // 64 (file offsets; the header is 64 bytes), then padding to a multiple of 64.
+  // Payload: per section a 16-byte record (tag u32, reserved u32, size u64) then the data at the next
+  // multiple of 64 (file offsets; the header is 64 bytes), then padding to a multiple of 64.
   size_t payload = 0;
   for (const Section& s : sections) payload = align_up(align_up(payload + 16) + s.data.size());
   std::string out(kHeaderSize + payload, '\0');
@@ -128,8 +136,8 @@ Header read_plan(std::string_view b, const std::string& label, Target expected_t
   h.target = static_cast<Target>(target);
   if (h.target != expected_target)
     bad("plan is for target ", target_name(h.target),
-        h.target == Target::kCuda ? " (sm_" + std::to_string(h.gpu_arch) + ")" : std::string(), "; this engine runs ",
-        target_name(expected_target));
+        h.target == Target::kCuda ? " (sm_" + std::to_string(h.gpu_arch) + ")" : std::string(),
+        "; this engine runs ", target_name(expected_target));
   if (h.target == Target::kCpu && h.gpu_arch != 0) bad("damaged plan (cpu plan with a GPU architecture)");
   h.options_hash = get_u64(b, 40);
   const std::string_view payload = b.substr(kHeaderSize);

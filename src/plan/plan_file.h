@@ -1,5 +1,5 @@
-// The plan container (docs/plan-format.md): a 64-byte header (magic, format version, onyx version, target, GPU
-// architecture, options hash, payload size, checksum) and a payload of 64-byte-aligned sections.
+// The plan container (docs/plan-format.md): a 64-byte header (magic, format version, onyx version, target,
+// GPU architecture, options hash, payload size, checksum) and a payload of 64-byte-aligned sections.
 #pragma once
 
 #include <cstdint>

@@ -43,7 +43,9 @@ Model small_model() {
   return m;
 }
 
-Model reload(const Model& m) { return parse_model(serialize_model(m), "", "<test>"); }
+Model reload(const Model& m) {
+  return parse_model(serialize_model(m), "", "<test>");
+}
 
 std::vector<float> iota_input(int64_t n, float scale) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -80,14 +82,16 @@ TEST(EngineProfile, ParsesCliSyntax) {
   EXPECT_EQ(r2.max, (std::vector<int64_t>{4, 2}));
   auto [n3, r3] = parse_profile_arg("s:[]:[]:[]");
   EXPECT_TRUE(r3.min.empty());
-  for (const char* bad : {"x", "x:[1]:[2]", ":[1]:[1]:[1]", "x:[1,a]:[1]:[1]", "x:[-1]:[1]:[1]", "x:[1,,2]:[1]:[1]",
-                          "x:[1]:[1]:"})
+  for (const char* bad : {"x", "x:[1]:[2]", ":[1]:[1]:[1]", "x:[1,a]:[1]:[1]", "x:[-1]:[1]:[1]",
+                          "x:[1,,2]:[1]:[1]", "x:[1]:[1]:"})
     EXPECT_EQ(error_code_of([&] { parse_profile_arg(bad); }), 2) << bad;
 }
 
 TEST(EngineProfile, RejectsContradictions) {
   std::string what;
-  auto code = [&](const BuilderConfig& c) { return error_code_of([&] { build_plan(small_model(), c); }, &what); };
+  auto code = [&](const BuilderConfig& c) {
+    return error_code_of([&] { build_plan(small_model(), c); }, &what);
+  };
   EXPECT_EQ(code(profile_config(4, 2, 8)), 2);
   EXPECT_NE(what.find("min <= opt <= max"), std::string::npos) << what;
   BuilderConfig c = profile_config(1, 2, 8);
@@ -181,8 +185,8 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   auto engine = build_engine(small_model(), profile_config(1, 2, 64));
   const PlanSummary s = engine->summary();
   ASSERT_EQ(s.memory.size(), 1u);
-  // mm, r, y, z: 64x4 float32 = 1024 bytes each. mm (MatMul), r (Relu) and y (Add) come from cpu kernels and live
-  // in the arena; mm is dead once Relu ran, so y reuses its slot. z comes from a reference kernel.
+  // mm, r, y, z: 64x4 float32 = 1024 bytes each. mm (MatMul), r (Relu) and y (Add) come from cpu kernels and
+  // live in the arena; mm is dead once Relu ran, so y reuses its slot. z comes from a reference kernel.
   EXPECT_EQ(s.memory[0].planned_tensors, 3u);
   EXPECT_EQ(s.memory[0].planned_bytes, 3u * 1024u);
   EXPECT_EQ(s.memory[0].sum_tensor_bytes, 4u * 1024u);
@@ -196,8 +200,8 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   EXPECT_EQ(dyn->summary().num_native_nodes, 3u);
 }
 
-// f = Identity(Relu(x)) is a view of the Relu output's arena slot; z = x - x (a cpu kernel) then reuses that slot.
-// The engine must have copied f out before.
+// f = Identity(Relu(x)) is a view of the Relu output's arena slot; z = x - x (a cpu kernel) then reuses that
+// slot. The engine must have copied f out before.
 TEST(EngineMemoryPlan, ViewsOfArenaTensorsSurviveSlotReuse) {
   Model m;
   m.ir_version = 8;
@@ -222,7 +226,8 @@ TEST(EngineMemoryPlan, ViewsOfArenaTensorsSurviveSlotReuse) {
   ctx->set_tensor_address("x", xv.data(), xv.size() * sizeof(float));
   ctx->execute();
   const std::vector<float> expect = {1, 0, 3, 0, 5, 0, 7, 0};
-  EXPECT_EQ(std::vector<float>(ctx->output("f").span<float>().begin(), ctx->output("f").span<float>().end()), expect);
+  EXPECT_EQ(std::vector<float>(ctx->output("f").span<float>().begin(), ctx->output("f").span<float>().end()),
+            expect);
   for (float v : ctx->output("z").span<float>()) EXPECT_EQ(v, 0.0f);
 }
 
@@ -265,7 +270,8 @@ TEST(EngineRun, SeveralContextsInThreadsGiveIdenticalResults) {
   const Tensor expect = run_once();
   auto ref_model = std::make_shared<Model>(load_model(path));
   prepare_model(*ref_model);
-  NamedValues ref = RefSession(ref_model).run({{"image", RunValue(Tensor::from_vector<float>({4, 3, 32, 32}, x))}});
+  NamedValues ref =
+      RefSession(ref_model).run({{"image", RunValue(Tensor::from_vector<float>({4, 3, 32, 32}, x))}});
   EXPECT_TRUE(expect.bitwise_equal(ref[0].second.tensor));
   std::vector<Tensor> got(4);
   std::vector<std::thread> threads;

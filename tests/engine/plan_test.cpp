@@ -1,5 +1,5 @@
-// Plan files: round trip, header checks, and damaged plans (every byte flipped, truncations, random mutations of
-// the contents behind a fixed-up checksum) that must give clean errors only.
+// Plan files: round trip, header checks, and damaged plans (every byte flipped, truncations, random mutations
+// of the contents behind a fixed-up checksum) that must give clean errors only.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
