@@ -14,5 +14,7 @@ void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_conformance_command(CLI::App& app);
 void add_optimize_command(CLI::App& app);
+void add_build_command(CLI::App& app);
+void add_inspect_plan_subcommand(CLI::App& inspect);
 
 }  // namespace onyx::cli

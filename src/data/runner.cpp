@@ -191,7 +191,11 @@ void register_backend(BackendInfo info) {
       b = std::move(info);
       return;
     }
-  registry().push_back(std::move(info));
+  // The reference backend is listed first whatever the static initialization order of the backends' files.
+  if (info.name == "ref")
+    registry().insert(registry().begin(), std::move(info));
+  else
+    registry().push_back(std::move(info));
 }
 
 std::vector<BackendInfo> registered_backends() {
