@@ -79,7 +79,7 @@ int64_t normalize_axis(int64_t axis, size_t rank, const char* what) {
   fail_unsupported(what, ": dtype ", dtype_name(t), " not supported by the CUDA kernel");
 }
 
-// Calls f.template operator()<T>() with T the device storage type of a float dtype.
+// Calls f(T{}) with T the device storage type of a float dtype (float, __half, __nv_bfloat16).
 template <typename F>
 void dispatch_float(DType t, const char* what, F&& f) {
   switch (t) {
