@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "onyx/graph.h"
+#include "onyx/passes.h"
 
 namespace onyx {
 
@@ -66,8 +67,10 @@ struct BuilderConfig {
   // Largest activation arena (bytes) one execution context may need for any profile; 0 = no limit. A plan
   // whose arena exceeds it is refused (kBadInput).
   uint64_t workspace_limit = 0;
-  // 0: no graph optimization; 1-3: more passes (the passes plug in at the hook in builder.cpp).
+  // 0: no graph optimization; 1-3: the graph passes of onyx/passes.h run (all levels run all passes for now).
   int optimization_level = 3;
+  // Which passes to skip, where to dump, and the rewrite budget (for bisecting a bad rewrite).
+  PassOptions passes;
   // Kernel timing cache (read and updated when the target times kernels; the cpu target does not yet).
   std::string timing_cache_file;
 

@@ -1,5 +1,5 @@
 // onyx build M -o P [--target cpu] [--profile NAME:MIN:OPT:MAX ...] [--workspace BYTES] [--opt-level N]
-// [--timing-cache FILE]: builds a plan file (docs/plan-format.md) for the engine of a target.
+// [--timing-cache FILE] [--disable-pass P] [--dump-graph-after P] [--max-rewrites N]: builds a plan file (docs/plan-format.md) for the engine of a target.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -18,6 +18,9 @@ struct BuildOpts {
   uint64_t workspace = 0;
   int opt_level = 3;
   bool quiet = false;
+  std::vector<std::string> disabled_passes;
+  std::string dump_after;
+  int64_t max_rewrites = -1;
 };
 
 int run_build(const BuildOpts& o) {
@@ -31,6 +34,21 @@ int run_build(const BuildOpts& o) {
   config.workspace_limit = o.workspace;
   config.optimization_level = o.opt_level;
   config.timing_cache_file = o.timing_cache;
+  config.passes.disabled = o.disabled_passes;
+  config.passes.max_rewrites = o.max_rewrites;
+  config.passes.dump_after = o.dump_after;
+  config.passes.on_dump = [](const std::string& pass, const Model& m) {
+    std::cout << "---- graph after pass '" << pass << "' (" << m.graph->nodes().size() << " nodes) ----\n";
+    for (const auto& n : m.graph->nodes()) {
+      std::cout << "  " << (n->domain.empty() ? "" : n->domain + ".") << n->op_type << " " << n->name << " (";
+      for (size_t i = 0; i < n->num_inputs(); ++i)
+        std::cout << (i ? ", " : "") << (n->input(i) ? n->input(i)->name() : "");
+      std::cout << ") -> (";
+      for (size_t i = 0; i < n->num_outputs(); ++i)
+        std::cout << (i ? ", " : "") << (n->output(i) ? n->output(i)->name() : "");
+      std::cout << ")\n";
+    }
+  };
   // Each --profile adds one input's range to the current profile; "--profile next" (or a second range for an
   // input already given) starts a new profile.
   config.profiles.emplace_back();
@@ -77,6 +95,11 @@ void add_build_command(CLI::App& app) {
                   "Largest activation arena in bytes an execution context may use (default: no limit)");
   sub->add_option("--opt-level", o->opt_level, "Optimization level 0-3 (default 3)")->check(CLI::Range(0, 3));
   sub->add_option("--timing-cache", o->timing_cache, "Kernel timing cache file (unused by the cpu target)");
+  sub->add_option("--disable-pass", o->disabled_passes,
+                  "Skip a graph pass by name (repeatable; `onyx optimize --list-passes` lists them)");
+  sub->add_option("--dump-graph-after", o->dump_after, "Print the graph after this pass ran");
+  sub->add_option("--max-rewrites", o->max_rewrites,
+                  "Stop rewriting after N rewrites in total (bisect a bad rewrite); default: no limit");
   sub->add_flag("-q,--quiet", o->quiet, "Print nothing on success");
   set_action(sub, [o] { return run_build(*o); });
 }

@@ -3,6 +3,8 @@
 // kernel.
 #include "kernels.h"
 
+#include <limits>
+
 #include "../core/parallel.h"
 #include "../ops/nn_util.h"
 
@@ -36,6 +38,54 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
   Tensor y = alloc(0, DType::kFloat32, out_dims);
   nn::conv_gemm<float>(s, x.data<float>(), ctx.input(1).data<float>(),
                        ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr, y.data<float>());
+  ctx.set_output(0, std::move(y));
+  return true;
+}
+
+// ---- onyx.FusedConv (Conv + residual + Relu/Clip, from the fuse-conv-activation pass) into the arena ------
+// The epilogue runs over each output while it is still in cache; other activations go to the reference kernel.
+
+bool accepts_fused_conv(const Node& n) {
+  if (n.domain != "onyx" || n.op_type != "FusedConv" || !input_is_f32(n, 0) || !input_is_f32(n, 1)) return false;
+  if (n.input(2) && !input_is_f32(n, 2)) return false;
+  if (n.input(3)) {  // the residual must have exactly the output's (static) shape
+    const Value* z = n.input(3);
+    const Value* y = n.output(0);
+    if (!input_is_f32(n, 3) || !y || !z->type.shape.is_static() || !(z->type.shape == y->type.shape)) return false;
+  }
+  const std::string act = n.attr_string("activation", "");
+  return act.empty() || act == "Relu" || act == "Clip";
+}
+
+bool run_fused_conv(KernelContext& ctx, const OutputAllocator& alloc) {
+  const Tensor& x = ctx.input(0);
+  if (x.dtype() != DType::kFloat32) return false;
+  const nn::ConvShape s = nn::conv_shape(ctx, true);
+  std::vector<int64_t> out_dims = {s.n, s.m};
+  out_dims.insert(out_dims.end(), s.geom.out.begin(), s.geom.out.end());
+  const bool residual = ctx.has_input(3);
+  if (residual && (ctx.input(3).dtype() != DType::kFloat32 || ctx.input(3).dims() != out_dims)) return false;
+  const std::string act = ctx.node().attr_string("activation", "");
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (act == "Relu") lo = 0.0f;
+  if (act == "Clip") {
+    lo = ctx.node().attr_float("activation_alpha", lo);
+    hi = ctx.node().attr_float("activation_beta", hi);
+  }
+  Tensor y = alloc(0, DType::kFloat32, out_dims);
+  nn::conv_gemm<float>(s, x.data<float>(), ctx.input(1).data<float>(),
+                       ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr, y.data<float>());
+  const float* z = residual ? ctx.input(3).data<float>() : nullptr;
+  float* yp = y.data<float>();
+  const bool clamp = !act.empty();
+  parallel_for(y.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float v = z ? yp[i] + z[i] : yp[i];
+      // Same order and NaN behaviour as Relu/Clip: NaN stays NaN.
+      if (clamp) v = v < lo ? lo : (v > hi ? hi : v);
+      yp[i] = v;
+    }
+  });
   ctx.set_output(0, std::move(y));
   return true;
 }
@@ -112,6 +162,7 @@ constexpr char kSub[] = "Sub";
 constexpr char kMul[] = "Mul";
 
 const Kernel kConv{"cpu.conv_gemm", accepts_conv, run_conv};
+const Kernel kFusedConv{"cpu.fused_conv_gemm", accepts_fused_conv, run_fused_conv};
 const Kernel kRelu{"cpu.relu", accepts_relu, run_relu};
 const Kernel kMatMul{"cpu.matmul_gemm", accepts_matmul, run_matmul};
 const Kernel kAddK{"cpu.add_same_shape", accepts_binary<kAdd>,
@@ -128,7 +179,7 @@ const Kernel kMulK{"cpu.mul_same_shape", accepts_binary<kMul>,
                    }};
 
 const std::vector<const Kernel*>& all_kernels() {
-  static const std::vector<const Kernel*> k = {&kConv, &kMatMul, &kRelu, &kAddK, &kSubK, &kMulK};
+  static const std::vector<const Kernel*> k = {&kConv, &kFusedConv, &kMatMul, &kRelu, &kAddK, &kSubK, &kMulK};
   return k;
 }
 

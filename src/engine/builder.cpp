@@ -10,6 +10,7 @@
 #include "../plan/plan_file.h"
 #include "engine_internal.h"
 #include "onyx/builder.h"
+#include "onyx/passes.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 
@@ -94,7 +95,9 @@ std::pair<std::string, ShapeRange> parse_profile_arg(const std::string& text) {
 
 uint64_t BuilderConfig::options_hash() const {
   std::string s = std::string(target_name(target)) + "|" + std::to_string(static_cast<int>(precision)) + "|" +
-                  std::to_string(workspace_limit) + "|" + std::to_string(optimization_level) + "|";
+                  std::to_string(workspace_limit) + "|" + std::to_string(optimization_level) + "|" +
+                  std::to_string(passes.max_rewrites) + "|";
+  for (const std::string& d : passes.disabled) s += "-" + d + ",";
   for (const OptimizationProfile& p : profiles) {
     s += "{";
     for (const auto& [name, r] : p.inputs()) {
@@ -116,15 +119,12 @@ uint64_t BuilderConfig::options_hash() const {
 
 namespace {
 
-// ---- optimization hook
-// --------------------------------------------------------------------------------------- PASSES HOOK: the
-// graph passes (include/onyx/passes.h, `optimize(Model&, PassOptions)`) plug in here as one call on the
-// prepared model, e.g.
-//     if (config.optimization_level > 0) { optimize(model, PassOptions{...}); infer_shapes(model); }
-// Everything after this point (kernel choice, memory plan, plan writing) works on whatever graph it leaves.
+// ---- graph optimization ------------------------------------------------------------------------------------
+// The passes of onyx/passes.h on the prepared model (they re-infer shapes after each change). Everything after
+// this point (kernel choice, memory plan, plan writing) works on whatever graph they leave.
 void run_optimization_passes(Model& model, const BuilderConfig& config) {
-  (void)model;
-  (void)config;
+  if (config.optimization_level <= 0) return;
+  optimize(model, config.passes);
 }
 
 std::string dims_str(const std::vector<int64_t>& d) {

@@ -53,8 +53,16 @@ std::vector<float> iota_input(int64_t n, float scale) {
   return v;
 }
 
-BuilderConfig profile_config(int64_t min, int64_t opt, int64_t max) {
+// These tests check the engine and its memory planner on the graph as written: no graph passes (they would fuse
+// MatMul+Relu and change which tensors exist). The passes have their own tests (tests/passes).
+BuilderConfig unoptimized() {
   BuilderConfig c;
+  c.optimization_level = 0;
+  return c;
+}
+
+BuilderConfig profile_config(int64_t min, int64_t opt, int64_t max) {
+  BuilderConfig c = unoptimized();
   OptimizationProfile p;
   p.set_dimensions("x", {min, 4}, {opt, 4}, {max, 4});
   c.profiles.push_back(p);
@@ -98,13 +106,13 @@ TEST(EngineProfile, RejectsContradictions) {
   c.profiles[0].set_dimensions("nope", {1}, {1}, {1});
   EXPECT_EQ(code(c), 2);
   EXPECT_NE(what.find("'nope' is not an input"), std::string::npos) << what;
-  c = BuilderConfig{};
+  c = unoptimized();
   OptimizationProfile p;
   p.set_dimensions("x", {1, 5}, {1, 5}, {1, 5});  // dim 1 is fixed at 4 by the model
   c.profiles.push_back(p);
   EXPECT_EQ(code(c), 2);
   EXPECT_NE(what.find("fixed at 4"), std::string::npos) << what;
-  c = BuilderConfig{};
+  c = unoptimized();
   p = OptimizationProfile{};
   p.set_dimensions("x", {1}, {1}, {1});
   c.profiles.push_back(p);
@@ -121,10 +129,10 @@ TEST(EngineProfile, RejectsContradictions) {
   EXPECT_EQ(code(c), 2);
   EXPECT_NE(what.find("workspace"), std::string::npos) << what;
   // Targets / precisions this build does not have.
-  c = BuilderConfig{};
+  c = unoptimized();
   c.target = Target::kCuda;
   EXPECT_EQ(code(c), 3);
-  c = BuilderConfig{};
+  c = unoptimized();
   c.precision = Precision::kFp16;
   EXPECT_EQ(code(c), 3);
 }
@@ -193,7 +201,7 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   EXPECT_EQ(s.memory[0].arena_bytes, 2u * 1024u);
   EXPECT_EQ(engine->create_execution_context()->arena_bytes(), s.memory[0].arena_bytes);
   // Without profiles the dynamic values are not planned.
-  auto dyn = build_engine(small_model(), BuilderConfig{});
+  auto dyn = build_engine(small_model(), unoptimized());
   EXPECT_EQ(dyn->summary().memory[0].planned_tensors, 0u);
   EXPECT_EQ(dyn->summary().memory[0].arena_bytes, 0u);
   EXPECT_EQ(dyn->summary().memory[0].dynamic_tensors, 4u);
@@ -219,7 +227,7 @@ TEST(EngineMemoryPlan, ViewsOfArenaTensorsSurviveSlotReuse) {
   g.add_node("Identity", "", {r}, {f}, "view");
   g.add_node("Sub", "", {x, x}, {z}, "zero");
   g.outputs = {f, z};
-  auto engine = build_engine(std::move(m), BuilderConfig{});
+  auto engine = build_engine(std::move(m), unoptimized());
   EXPECT_EQ(engine->summary().memory[0].arena_bytes, 64u);  // r and z share one slot
   auto ctx = engine->create_execution_context();
   std::vector<float> xv = {1, -2, 3, -4, 5, -6, 7, -8};
