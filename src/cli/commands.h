@@ -13,5 +13,6 @@ void set_action(CLI::App* sub, Action action);
 void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_conformance_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace onyx::cli
