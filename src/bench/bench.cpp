@@ -290,6 +290,8 @@ BenchResult run_benchmark(const BenchOptions& o) {
     info("Saved inputs to " + o.save_inputs);
   }
   r.setup_s = seconds_since(setup_start);
+  info("Benchmarking " + o.model + " on backend " + r.backend + ": building " + std::to_string(o.streams) +
+       " engine(s), warm-up, then the timed run");
 
   // ---- build every stream's engine
   const auto build_start = Clock::now();

@@ -77,9 +77,6 @@ int bench_command(BenchCliOpts& c) {
     };
   o.on_info = [](const std::string& s) { std::cout << "[I] " << s << "\n" << std::flush; };
 
-  std::cout << "[I] onyx bench " << o.model << " | backend " << (o.backend.empty() ? default_bench_backend() : o.backend)
-            << "\n"
-            << std::flush;
   BenchResult r;
   try {
     r = run_benchmark(o);
