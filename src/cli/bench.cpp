@@ -63,9 +63,11 @@ int bench_command(BenchCliOpts& c) {
   BenchOptions& o = c.b;
   const bool tty = ::isatty(2) != 0;
   bool bar_drawn = false;
+  // Only runs longer than a second get a bar: from the start when the duration says so, else after a second.
+  const bool long_run = (o.duration_given && o.duration_s > 1) || (!o.duration_given && !o.iterations_given);
   if (tty && !c.no_progress)
-    o.on_progress = [&bar_drawn](const BenchProgress& p) {
-      if (p.elapsed_s < 1.0) return;  // only runs longer than a second get a bar
+    o.on_progress = [&bar_drawn, long_run](const BenchProgress& p) {
+      if (p.elapsed_s < 1.0 && !(long_run && std::string(p.phase) == "timed")) return;
       const int width = 30;
       const int filled = static_cast<int>(p.fraction * width + 0.5);
       std::string bar(static_cast<size_t>(filled), '=');
