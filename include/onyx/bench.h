@@ -1,8 +1,9 @@
-// Benchmarking a backend on a model (`onyx bench`, trtexec's job): build the engine, warm up, run for a duration
-// and/or a number of inferences on one or more concurrent runners ("streams"), and report throughput, latency
-// percentiles, device-time breakdowns when the backend measures them, peak memory, build time and per-layer
-// profiles. Works with any backend in the registry (include/onyx/runner.h): a backend only has to be a Runner;
-// the optional Runner hooks (layer profile, InferenceBreakdown, run options) light up the extra metrics.
+// Benchmarking a backend on a model (`onyx bench`, trtexec's job): build the engine, warm up, run for a
+// duration and/or a number of inferences on one or more concurrent runners ("streams"), and report
+// throughput, latency percentiles, device-time breakdowns when the backend measures them, peak memory, build
+// time and per-layer profiles. Works with any backend in the registry (include/onyx/runner.h): a backend only
+// has to be a Runner; the optional Runner hooks (layer profile, InferenceBreakdown, run options) light up the
+// extra metrics.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@ struct BenchProgress {
 struct BenchOptions {
   std::string model;
   std::string backend;  // "" = "cpu" when available, else "ref"
-  int64_t batch = 0;  // when given; otherwise the model's own batch, or 1 for a dynamic one
+  int64_t batch = 0;    // when given; otherwise the model's own batch, or 1 for a dynamic one
   bool batch_given = false;
   std::vector<std::string> input_shapes;
   uint64_t seed = 1;
@@ -61,10 +62,10 @@ double percentile_sorted(const std::vector<double>& sorted, double p);
 struct LayerStat {
   std::string name;
   std::string op_type;
-  int64_t calls = 0;       // times it ran during the timed phase
-  double total_s = 0;      // summed over the timed phase, all streams
-  double mean_s = 0;       // per inference
-  double percent = 0;      // of the sum over all layers
+  int64_t calls = 0;   // times it ran during the timed phase
+  double total_s = 0;  // summed over the timed phase, all streams
+  double mean_s = 0;   // per inference
+  double percent = 0;  // of the sum over all layers
 };
 
 struct BenchResult {
@@ -76,14 +77,14 @@ struct BenchResult {
   int threads = 0;
   double load_average = -1;  // 1-minute load average at the start (-1 unknown)
   int cores = 0;
-  double setup_s = 0;       // reading the model for its inputs and generating data
-  double build_s = 0;       // activating every stream's runner (load + prepare/build)
-  double warmup_s = 0;      // wall time of the warm-up
+  double setup_s = 0;   // reading the model for its inputs and generating data
+  double build_s = 0;   // activating every stream's runner (load + prepare/build)
+  double warmup_s = 0;  // wall time of the warm-up
   int64_t warmup_inferences = 0;
-  double timed_s = 0;       // wall time of the timed phase
-  int64_t inferences = 0;   // timed inferences, all streams
-  double throughput = 0;    // inferences per second (qps)
-  TimeStats latency;        // per inference, wall time around Runner::infer()
+  double timed_s = 0;                    // wall time of the timed phase
+  int64_t inferences = 0;                // timed inferences, all streams
+  double throughput = 0;                 // inferences per second (qps)
+  TimeStats latency;                     // per inference, wall time around Runner::infer()
   TimeStats h2d, compute, d2h, enqueue;  // count 0: the backend does not measure it
   int64_t peak_rss_bytes = 0;            // getrusage ru_maxrss
   bool profiled = false;

@@ -86,7 +86,7 @@ class ProgressMonitor {
 struct StreamResult {
   std::vector<double> latency, h2d, compute, d2h, enqueue;
   std::map<std::pair<std::string, std::string>, std::pair<int64_t, double>> layers;  // (name, op) → calls, s
-  std::vector<std::pair<std::string, std::string>> layer_order;                       // first-seen order
+  std::vector<std::pair<std::string, std::string>> layer_order;                      // first-seen order
 };
 
 // Runs `body(k)` on `n` threads and rethrows the first exception.
@@ -110,9 +110,9 @@ void run_on_threads(int n, const std::function<void(int)>& body, std::atomic<boo
 
 nlohmann::json stats_json(const TimeStats& s) {
   if (s.count == 0) return nullptr;
-  return {{"count", s.count},         {"min_ms", s.min * 1e3},    {"max_ms", s.max * 1e3},
-          {"mean_ms", s.mean * 1e3},  {"median_ms", s.median * 1e3}, {"p90_ms", s.p90 * 1e3},
-          {"p95_ms", s.p95 * 1e3},    {"p99_ms", s.p99 * 1e3},    {"stddev_ms", s.stddev * 1e3},
+  return {{"count", s.count},        {"min_ms", s.min * 1e3},       {"max_ms", s.max * 1e3},
+          {"mean_ms", s.mean * 1e3}, {"median_ms", s.median * 1e3}, {"p90_ms", s.p90 * 1e3},
+          {"p95_ms", s.p95 * 1e3},   {"p99_ms", s.p99 * 1e3},       {"stddev_ms", s.stddev * 1e3},
           {"cov", s.cov()}};
 }
 
@@ -168,7 +168,7 @@ std::string default_bench_backend() {
 
 BenchResult run_benchmark(const BenchOptions& o) {
   // ---- options (all checked before anything is loaded)
-  if (o.duration_given && !(o.duration_s > 0) )
+  if (o.duration_given && !(o.duration_s > 0))
     fail_bad_input("--duration must be a positive number of seconds (got ", o.duration_s, ")");
   if (o.duration_given && o.duration_s > 7 * 24 * 3600.0)
     fail_bad_input("--duration ", o.duration_s, " s is more than a week");
@@ -207,9 +207,10 @@ BenchResult run_benchmark(const BenchOptions& o) {
   if (o.cuda_graph) apply("cuda-graph", "1", "--cuda-graph (needs a CUDA backend, e.g. --backend cuda)");
   if (o.no_data_transfers)
     apply("no-data-transfers", "1", "--no-data-transfers (needs a CUDA backend, e.g. --backend cuda)");
+  // The shared kernel pool already has o.threads; a backend with its own threads may take the option too,
+  // and one without it still runs on the pool, so a refusal here is not an error.
   if (o.threads > 0)
-    for (auto& run : runners) (void)run->set_run_option("threads", std::to_string(o.threads));  // the pool
-                                                                                              // size applies
+    for (auto& run : runners) (void)run->set_run_option("threads", std::to_string(o.threads));
   if (o.dump_profile && !first.supports_layer_profile())
     fail_unsupported("--dump-profile: backend '", r.backend, "' does not report per-layer times");
 
@@ -448,14 +449,15 @@ BenchResult run_benchmark(const BenchOptions& o) {
 
   // ---- can the numbers be trusted?
   if (r.latency.count < 10)
-    r.warnings.push_back("only " + std::to_string(r.latency.count) +
-                         " timed inference(s): the percentiles are coarse (raise --duration or --iterations)");
+    r.warnings.push_back(
+        "only " + std::to_string(r.latency.count) +
+        " timed inference(s): the percentiles are coarse (raise --duration or --iterations)");
   if (r.latency.count >= 2 && r.latency.cov() > o.cov_warn)
     r.warnings.push_back("latency is unstable: coefficient of variation " + fmt_pct(r.latency.cov()) +
                          " (> " + fmt_pct(o.cov_warn) + "); the results may not be reliable");
   if (r.compute.count >= 2 && r.compute.cov() > o.cov_warn)
-    r.warnings.push_back("GPU compute time is unstable: coefficient of variation " + fmt_pct(r.compute.cov()) +
-                         "; the results may not be reliable");
+    r.warnings.push_back("GPU compute time is unstable: coefficient of variation " +
+                         fmt_pct(r.compute.cov()) + "; the results may not be reliable");
   // The 1-minute load average before the run is other work; with it, more runnable threads than cores means
   // the benchmark shared the CPU.
   const int busy_threads = std::min(r.cores, r.threads * r.streams);
@@ -468,7 +470,8 @@ BenchResult run_benchmark(const BenchOptions& o) {
     r.warnings.push_back(buf);
   }
   if (o.dump_profile)
-    r.warnings.push_back("--dump-profile times every layer during the timed run, which adds a little overhead");
+    r.warnings.push_back(
+        "--dump-profile times every layer during the timed run, which adds a little overhead");
   return r;
 }
 

@@ -1,6 +1,6 @@
-// onyx bench M: trtexec's job. Builds an engine on a backend, warms up, runs for a duration and/or a number of
-// inferences on one or more streams, and prints throughput, latency percentiles, device-time breakdowns (when
-// the backend measures them), peak memory, build time and, with --dump-profile, per-layer times.
+// onyx bench M: trtexec's job. Builds an engine on a backend, warms up, runs for a duration and/or a number
+// of inferences on one or more streams, and prints throughput, latency percentiles, device-time breakdowns
+// (when the backend measures them), peak memory, build time and, with --dump-profile, per-layer times.
 #include <unistd.h>
 
 #include <cstdio>
@@ -47,12 +47,12 @@ void print_stats(const char* what, const TimeStats& s, const std::string& absent
 }
 
 void print_profile(const char* title, const std::vector<LayerStat>& rows, int64_t inferences) {
-  std::cout << "[I] === " << title << " (" << inferences
-            << " timed inferences; sorted by total time) ===\n";
+  std::cout << "[I] === " << title << " (" << inferences << " timed inferences; sorted by total time) ===\n";
   std::printf("   %12s %12s %8s %7s  %s\n", "Total (ms)", "Mean (ms)", "Time %", "Calls", "Layer");
   std::fflush(stdout);
   for (const LayerStat& l : rows) {
-    std::string label = l.name == l.op_type ? l.op_type : (l.name.empty() ? "(unnamed)" : l.name) + " (" + l.op_type + ")";
+    std::string label =
+        l.name == l.op_type ? l.op_type : (l.name.empty() ? "(unnamed)" : l.name) + " (" + l.op_type + ")";
     std::printf("   %12.4f %12.4f %7.2f%% %7lld  %s\n", l.total_s * 1e3, l.mean_s * 1e3, l.percent,
                 static_cast<long long>(l.calls), label.c_str());
   }
@@ -92,7 +92,8 @@ int bench_command(BenchCliOpts& c) {
   std::cout << "[I] === Setup ===\n";
   std::cout << "[I] Backend: " << r.backend << " | batch " << r.batch << " | streams " << r.streams
             << " | threads " << r.threads << " | cores " << r.cores;
-  if (r.load_average >= 0) std::cout << " | load average " << num(r.load_average, "%.2f") << " before the run";
+  if (r.load_average >= 0)
+    std::cout << " | load average " << num(r.load_average, "%.2f") << " before the run";
   std::cout << "\n";
   for (const auto& [name, desc] : r.inputs) std::cout << "[I] Input " << name << ": " << desc << "\n";
   std::cout << "[I] Build time: " << num(r.build_s, "%.4g") << " s (" << r.streams
@@ -141,9 +142,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--batch", c->b.batch,
                   "Batch size: the first dimension of every input (a fixed batch must match)")
       ->each([c](const std::string&) { c->b.batch_given = true; });
-  cmd->add_option("--input-shapes", c->b.input_shapes,
-                  "Shapes for inputs with dynamic dimensions: NAME:[d0,d1,...], several separated by spaces or "
-                  "commas (other dynamic dims default to 1)");
+  cmd->add_option(
+      "--input-shapes", c->b.input_shapes,
+      "Shapes for inputs with dynamic dimensions: NAME:[d0,d1,...], several separated by spaces or "
+      "commas (other dynamic dims default to 1)");
   cmd->add_option("--seed", c->b.seed, "Seed of the generated input data (default 1; as `onyx run`)");
   cmd->add_option("--duration", c->b.duration_s,
                   "Run the timed phase for at least S seconds (default 3 s, with at least 10 inferences)")
@@ -171,11 +173,13 @@ void add_bench_command(CLI::App& app) {
   cmd->footer(
       "Examples:\n"
       "  onyx bench resnet50.onnx --threads 2 --duration 10\n"
-      "  onyx bench bert.onnx --input-shapes input_ids:[1,128] attention_mask:[1,128] --iterations 20 --json b.json\n"
+      "  onyx bench bert.onnx --input-shapes input_ids:[1,128] attention_mask:[1,128] --iterations 20 --json "
+      "b.json\n"
       "  onyx bench resnet50.onnx --backend ref --batch 4 --dump-profile\n"
       "  onyx bench resnet50.onnx --backend cuda:fp16 --cuda-graph --streams 2\n"
       "The timed phase runs until --duration and --iterations both hold (default: 3 s and 10 inferences).\n"
-      "Exit codes: 0 ok, 2 bad input or usage (duration <= 0, --streams 0, a batch the model does not allow),\n"
+      "Exit codes: 0 ok, 2 bad input or usage (duration <= 0, --streams 0, a batch the model does not "
+      "allow),\n"
       "3 the backend does not support an option (--cuda-graph on a host backend), 4 runtime failure.");
   set_action(cmd, [c] {
     BenchCliOpts opts = *c;

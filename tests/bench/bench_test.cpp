@@ -109,8 +109,8 @@ TEST(BenchEngine, StreamsShareTheIterationCountAndDurationHolds) {
   o.warmup_s = 0;
   const BenchResult r = run_benchmark(o);
   EXPECT_EQ(r.streams, 3);
-  EXPECT_GE(r.inferences, 11);      // at least the count ...
-  EXPECT_GE(r.timed_s, 0.3);        // ... and at least the duration
+  EXPECT_GE(r.inferences, 11);        // at least the count ...
+  EXPECT_GE(r.timed_s, 0.3);          // ... and at least the duration
   EXPECT_GE(r.warmup_inferences, 3);  // one per stream at least
 }
 
@@ -147,13 +147,37 @@ TEST(BenchEngine, BadOptionsAreBadInput) {
     edit(o);
     return code_of(o);
   };
-  EXPECT_EQ(with([](BenchOptions& o) { o.duration_given = true; o.duration_s = 0; }), ErrorCode::kBadInput);
-  EXPECT_EQ(with([](BenchOptions& o) { o.duration_given = true; o.duration_s = -2; }), ErrorCode::kBadInput);
-  EXPECT_EQ(with([](BenchOptions& o) { o.duration_given = true; o.duration_s = NAN; }), ErrorCode::kBadInput);
-  EXPECT_EQ(with([](BenchOptions& o) { o.iterations_given = true; o.iterations = 0; }), ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.duration_given = true;
+              o.duration_s = 0;
+            }),
+            ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.duration_given = true;
+              o.duration_s = -2;
+            }),
+            ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.duration_given = true;
+              o.duration_s = NAN;
+            }),
+            ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.iterations_given = true;
+              o.iterations = 0;
+            }),
+            ErrorCode::kBadInput);
   EXPECT_EQ(with([](BenchOptions& o) { o.streams = 0; }), ErrorCode::kBadInput);
-  EXPECT_EQ(with([](BenchOptions& o) { o.batch_given = true; o.batch = 0; }), ErrorCode::kBadInput);
-  EXPECT_EQ(with([](BenchOptions& o) { o.threads_given = true; o.threads = 0; }), ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.batch_given = true;
+              o.batch = 0;
+            }),
+            ErrorCode::kBadInput);
+  EXPECT_EQ(with([](BenchOptions& o) {
+              o.threads_given = true;
+              o.threads = 0;
+            }),
+            ErrorCode::kBadInput);
   EXPECT_EQ(with([](BenchOptions& o) { o.backend = "nope"; }), ErrorCode::kBadInput);
   EXPECT_EQ(with([](BenchOptions& o) { o.cuda_graph = true; }), ErrorCode::kUnsupported);
   EXPECT_EQ(with([](BenchOptions& o) { o.no_data_transfers = true; }), ErrorCode::kUnsupported);
@@ -175,7 +199,8 @@ TEST(BenchCli, BadInputExitsTwoWithOneClearLine) {
   expect_usage_error(run_onyx({"bench", kDefaultModel, "--duration", "0"}), "--duration must be a positive");
   expect_usage_error(run_onyx({"bench", kDefaultModel, "--duration", "-1"}), "--duration must be a positive");
   expect_usage_error(run_onyx({"bench", kDefaultModel, "--streams", "0"}), "--streams must be at least 1");
-  expect_usage_error(run_onyx({"bench", kDefaultModel, "--iterations", "0"}), "--iterations must be at least 1");
+  expect_usage_error(run_onyx({"bench", kDefaultModel, "--iterations", "0"}),
+                     "--iterations must be at least 1");
   expect_usage_error(run_onyx({"bench", kDefaultModel, "--threads", "0"}), "--threads must be at least 1");
   expect_usage_error(run_onyx({"bench", fixed, "--batch", "4"}), "has a fixed batch dimension of 2");
   expect_usage_error(run_onyx({"bench", kDefaultModel, "--backend", "nope"}), "unknown backend 'nope'");
@@ -195,15 +220,30 @@ TEST(BenchCli, UnsupportedBackendFeaturesExitThree) {
 
 TEST(BenchCli, PrintsEveryMetricAndWritesJson) {
   TempDir dir;
-  const CliResult r = run_onyx({"bench", kDefaultModel, "--backend", "ref", "--iterations", "20", "--batch", "3",
-                                "--threads", "1", "--dump-profile", "--json", dir.file("b.json"),
-                                "--save-inputs", dir.file("in.npz")});
+  const CliResult r =
+      run_onyx({"bench", kDefaultModel, "--backend", "ref", "--iterations", "20", "--batch", "3", "--threads",
+                "1", "--dump-profile", "--json", dir.file("b.json"), "--save-inputs", dir.file("in.npz")});
   ASSERT_EQ(r.rc, 0) << r.err;
-  for (const char* want :
-       {"Throughput:", "samples/s at batch 3", "Latency: min = ", "mean = ", "median = ", "percentile(90%)",
-        "percentile(95%)", "percentile(99%)", "Enqueue Time: n/a", "H2D Latency: n/a", "GPU Compute Time: n/a",
-        "D2H Latency: n/a", "Peak memory", "Build time:", "Warm-up:", "Profile by layer", "Profile by op type",
-        "Conv", "threads 1", "Input image: float32[3,3,32,32]"})
+  for (const char* want : {"Throughput:",
+                           "samples/s at batch 3",
+                           "Latency: min = ",
+                           "mean = ",
+                           "median = ",
+                           "percentile(90%)",
+                           "percentile(95%)",
+                           "percentile(99%)",
+                           "Enqueue Time: n/a",
+                           "H2D Latency: n/a",
+                           "GPU Compute Time: n/a",
+                           "D2H Latency: n/a",
+                           "Peak memory",
+                           "Build time:",
+                           "Warm-up:",
+                           "Profile by layer",
+                           "Profile by op type",
+                           "Conv",
+                           "threads 1",
+                           "Input image: float32[3,3,32,32]"})
     EXPECT_NE(r.out.find(want), std::string::npos) << "missing '" << want << "' in:\n" << r.out;
   const auto j = nlohmann::json::parse(test::slurp(dir.file("b.json")));
   EXPECT_EQ(j["inferences"], 20);
@@ -234,7 +274,8 @@ TEST(BenchCli, AgreesWithAnExternalTimer) {
   EXPECT_LE(inside, external);
   EXPECT_LT(external - inside, 1.0) << "external " << external << " s, reported phases " << inside << " s";
   // Throughput is the count over the timed wall time.
-  EXPECT_NEAR(j["throughput_qps"].get<double>(), j["inferences"].get<double>() / timed, 1e-6 * j["inferences"].get<double>());
+  EXPECT_NEAR(j["throughput_qps"].get<double>(), j["inferences"].get<double>() / timed,
+              1e-6 * j["inferences"].get<double>());
 }
 
 }  // namespace
