@@ -130,6 +130,7 @@ def main():
         die("tools/ort/node_modules is missing (bash scripts/setup.sh)")
     os.makedirs(a.zoo, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = git_commit()  # of the checkout when the run began
     rows = []
     with tempfile.TemporaryDirectory(prefix="onyx-peer-") as tmp:
         for item in a.models.split(","):
@@ -176,7 +177,7 @@ def main():
             row["load_after"] = loadavg()
             rows.append(row)
 
-    header = (f"CPU peer suite — {platform.node()} ({os.cpu_count()} cores), {started}, commit {git_commit()}, "
+    header = (f"CPU peer suite — {platform.node()} ({os.cpu_count()} cores), {started}, commit {commit}, "
               f"onyx backend `{a.backend}`, {a.threads} thread(s), {a.iterations} timed iterations\n\n")
     lines = ["| model | onyx median (ms) | onyx mean (ms) | ORT median (ms) | ORT mean (ms) | onyx/ORT (median) "
              "| load before/after |",
@@ -199,7 +200,7 @@ def main():
             fh.write(table)
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"date": started, "commit": git_commit(), "backend": a.backend, "threads": a.threads,
+            json.dump({"date": started, "commit": commit, "backend": a.backend, "threads": a.threads,
                        "iterations": a.iterations, "rows": rows}, fh, indent=1)
     return 1 if any("onyx_error" in r or "ort_error" in r for r in rows) else 0
 
