@@ -87,6 +87,7 @@ struct BenchResult {
   TimeStats latency;                     // per inference, wall time around Runner::infer()
   TimeStats h2d, compute, d2h, enqueue;  // count 0: the backend does not measure it
   int64_t peak_rss_bytes = 0;            // getrusage ru_maxrss
+  int64_t peak_device_bytes = -1;        // summed over streams; -1: the backend does not say
   bool profiled = false;
   std::vector<LayerStat> layers;    // sorted by total time, largest first
   std::vector<LayerStat> op_types;  // the same, summed per op type

@@ -12,6 +12,7 @@
 // when they exist), so `onyx run --backends` needs no change when a backend is added.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -114,6 +115,8 @@ class Runner {
   const std::vector<LayerTiming>& last_layer_profile() const { return last_profile_; }
   // Device-side timings of the last infer() (all unmeasured unless the backend sets them).
   const InferenceBreakdown& last_breakdown() const { return last_breakdown_; }
+  // Peak device memory this runner has held since activate(), in bytes; -1 for a host backend.
+  virtual int64_t peak_device_memory() const { return -1; }
   // A run option by name, set before activate(): "cuda-graph" ("1"/"0"), "no-data-transfers" ("1"/"0"),
   // "threads" (a count). Returns "" when the backend applied it, else one line saying why not (the runner is
   // unchanged). The default supports none.

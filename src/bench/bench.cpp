@@ -446,6 +446,10 @@ BenchResult run_benchmark(const BenchOptions& o) {
     std::stable_sort(r.op_types.begin(), r.op_types.end(), by_time);
   }
   r.peak_rss_bytes = peak_rss_bytes();
+  for (const auto& run : runners) {
+    const int64_t b = run->peak_device_memory();
+    if (b >= 0) r.peak_device_bytes = std::max<int64_t>(r.peak_device_bytes, 0) + b;
+  }
 
   // ---- can the numbers be trusted?
   if (r.latency.count < 10)
@@ -500,6 +504,7 @@ std::string bench_result_json(const BenchResult& r) {
   j["d2h"] = stats_json(r.d2h);
   j["enqueue"] = stats_json(r.enqueue);
   j["peak_rss_bytes"] = r.peak_rss_bytes;
+  j["peak_device_bytes"] = r.peak_device_bytes >= 0 ? nlohmann::json(r.peak_device_bytes) : nlohmann::json();
   if (r.profiled) {
     j["profile"] = layers_json(r.layers);
     j["profile_by_op_type"] = layers_json(r.op_types);

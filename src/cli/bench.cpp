@@ -114,7 +114,10 @@ int bench_command(BenchCliOpts& c) {
             << " s (wall)";
   if (!host) std::cout << "; latency includes H2D and D2H";
   std::cout << "\n";
-  std::cout << "[I] Peak memory (process RSS): " << num(r.peak_rss_bytes / 1048576.0, "%.1f") << " MiB\n";
+  std::cout << "[I] Peak memory (process RSS): " << num(r.peak_rss_bytes / 1048576.0, "%.1f") << " MiB";
+  if (r.peak_device_bytes >= 0)
+    std::cout << " | peak device memory: " << num(r.peak_device_bytes / 1048576.0, "%.1f") << " MiB";
+  std::cout << "\n";
   if (r.profiled) {
     print_profile("Profile by layer", r.layers, r.inferences);
     print_profile("Profile by op type", r.op_types, r.inferences);

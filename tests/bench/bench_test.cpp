@@ -70,6 +70,7 @@ TEST(BenchEngine, IterationsAreExactAndProfileAddsUp) {
   EXPECT_EQ(r.h2d.count, 0);  // a host backend measures no device times
   EXPECT_EQ(r.compute.count, 0);
   EXPECT_GT(r.peak_rss_bytes, 0);
+  EXPECT_EQ(r.peak_device_bytes, -1);  // a host backend holds no device memory
   ASSERT_TRUE(r.profiled);
   ASSERT_FALSE(r.layers.empty());
   double pct = 0;
@@ -93,6 +94,7 @@ TEST(BenchEngine, IterationsAreExactAndProfileAddsUp) {
   const auto j = nlohmann::json::parse(bench_result_json(r));
   EXPECT_EQ(j["inferences"], 7);
   EXPECT_TRUE(j["gpu_compute"].is_null());
+  EXPECT_TRUE(j["peak_device_bytes"].is_null());
   EXPECT_EQ(j["profile"].size(), r.layers.size());
   EXPECT_NEAR(j["latency"]["median_ms"].get<double>(), r.latency.median * 1e3, 1e-9);
 }
