@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   cli::add_conformance_command(app);
   cli::add_optimize_command(app);
   cli::add_build_command(app);
+  cli::add_bench_command(app);
 
   try {
     app.parse(argc, argv);
