@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev      # tests and benchmarks
   libcli11-dev libfmt-dev nlohmann-json3-dev      # CLI
   zlib1g-dev                                      # .npz archives (deflate)
+  clang libclang-rt-dev                           # sanitizer + libFuzzer build (build-asan, test.sh)
   libonnx-testdata                                # ONNX backend test data (conformance oracle)
   python3 python3-numpy                           # test-time tools: numpy interop tests
   python3-torch python3-torchvision               # test-time: the real PyTorch ONNX exporter (tests/models)

@@ -2,6 +2,7 @@
 // 3 unsupported model feature; 4 device/runtime failure.
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <new>
 
@@ -34,9 +35,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("onyx ") + ONYX_VERSION_STRING);
   int threads = 0;
   uint64_t max_tensor_bytes = 0;
+  int64_t max_loop_iterations = 0;
   app.add_option("--threads", threads, "CPU threads for kernels (default: all cores)")->check(CLI::Range(1, 1024));
   app.add_option("--max-tensor-bytes", max_tensor_bytes,
                  "Largest tensor any model or file may claim, in bytes (default: half of physical memory)");
+  app.add_option("--max-loop-iterations", max_loop_iterations,
+                 "Most iterations a Loop or Scan may run (default: " +
+                     std::to_string(limits().max_loop_iterations) + ")")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
   auto* info = app.add_subcommand("info", "Show the build configuration and visible CUDA devices");
   cli::set_action(info, [] {
     std::cout << "onyx " << ONYX_VERSION_STRING << "\n" << cuda_status() << "\n";
@@ -64,6 +70,7 @@ int main(int argc, char** argv) {
   }
   if (threads > 0) set_num_threads(threads);
   if (max_tensor_bytes > 0) limits().max_tensor_bytes = max_tensor_bytes;
+  if (max_loop_iterations > 0) limits().max_loop_iterations = max_loop_iterations;
   // The action belongs to the deepest subcommand given ("inspect model" → "model").
   CLI::App* chosen = &app;
   while (!chosen->get_subcommands().empty()) chosen = chosen->get_subcommands().front();

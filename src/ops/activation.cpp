@@ -38,15 +38,17 @@ void run_elu(KernelContext& ctx) {
   });
 }
 
-template <float kAlpha, float kGamma>
-void run_selu(KernelContext& ctx) {
-  const double alpha = ctx.node().attr_float("alpha", kAlpha);
-  const double gamma = ctx.node().attr_float("gamma", kGamma);
+// Defaults passed as arguments, not float template parameters (which clang 14, used for build-asan, lacks).
+void run_selu(KernelContext& ctx, float default_alpha, float default_gamma) {
+  const double alpha = ctx.node().attr_float("alpha", default_alpha);
+  const double gamma = ctx.node().attr_float("gamma", default_gamma);
   run_unary_same<Family::kFloat>(ctx, [&](auto x) {
     using C = decltype(x);
     return x > C(0) ? C(gamma) * x : C(gamma) * (C(alpha) * std::exp(x) - C(alpha));
   });
 }
+void run_selu_v1(KernelContext& ctx) { run_selu(ctx, 1.673200011253357f, 1.0506999492645264f); }
+void run_selu_v6(KernelContext& ctx) { run_selu(ctx, 1.67326319217681884765625f, 1.05070102214813232421875f); }
 
 void run_celu(KernelContext& ctx) {
   const double alpha = ctx.node().attr_float("alpha", 1.0f);
@@ -168,8 +170,8 @@ void run_mish(KernelContext& ctx) {
 ONYX_ACTIVATION("Relu", 1, kSignedNumeric, run_relu);
 ONYX_ACTIVATION("LeakyRelu", 1, kFloat, run_leaky_relu);
 ONYX_ACTIVATION("Elu", 1, kFloat, run_elu);
-ONYX_ACTIVATION("Selu", 1, kFloat, (run_selu<1.673200011253357f, 1.0506999492645264f>));
-ONYX_ACTIVATION("Selu", 6, kFloat, (run_selu<1.67326319217681884765625f, 1.05070102214813232421875f>));
+ONYX_ACTIVATION("Selu", 1, kFloat, run_selu_v1);
+ONYX_ACTIVATION("Selu", 6, kFloat, run_selu_v6);
 ONYX_ACTIVATION("Celu", 12, kFloat, run_celu);
 ONYX_ACTIVATION("Sigmoid", 1, kFloat, run_sigmoid);
 ONYX_ACTIVATION("Tanh", 1, kFloat, run_tanh);

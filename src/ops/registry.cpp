@@ -101,6 +101,12 @@ const Shape& InferContext::input_shape(size_t i) const {
 
 void InferContext::set_output_type(size_t i, TypeInfo t) {
   if (i >= outputs_.size()) return;  // optional output not connected
+  // Every value's inferred shape is kept, so ops that grow the rank (a chain of Unsqueezes sharing one axes
+  // initializer of thousands of entries) would make a 40 KB model claim gigabytes. No real tensor has such a
+  // rank: above kMaxInferredRank the rank is recorded as unknown.
+  constexpr size_t kMaxInferredRank = 1024;
+  if (t.kind == TypeInfo::Kind::kTensor && t.shape.rank_known() && t.shape.rank() > kMaxInferredRank)
+    t.shape = Shape::unknown_rank();
   outputs_[i] = std::move(t);
 }
 

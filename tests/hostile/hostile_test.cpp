@@ -2,21 +2,37 @@
 // fresh temporary folder, runs `onyx inspect model` on it and checks the contract for bad input: exit code 2
 // and exactly one line on stderr that names the file and says what is wrong (never a crash, a hang, or an
 // allocation the size of a lie). A few cases check the library directly where a limit cannot be reached
-// through the CLI.
+// through the CLI, and the resource-limit cases run the model (`onyx run`) to reach run-time limits.
+//
+// With ONYX_HOSTILE_CORPUS_DIR set, every model built here is also written to that folder as
+// hostile_<Test>.onnx: tests/fuzz/make_seeds.sh uses this to seed the ONNX fuzz target.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/cli_util.h"
 #include "onyx/error.h"
 #include "onyx/limits.h"
+#include "onyx/data.h"
 #include "onyx/onnx.h"
 
 namespace onyx::test {
 
 namespace {
+
+// Writes `m` to $ONYX_HOSTILE_CORPUS_DIR/hostile_<Suite>_<Test>[_<tag>].onnx when that variable is set.
+void dump_to_corpus(const onnx::ModelProto& m, const std::string& tag = "") {
+  const char* dir = std::getenv("ONYX_HOSTILE_CORPUS_DIR");
+  if (!dir || !*dir) return;
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string("hostile_") + info->test_suite_name() + "_" + info->name();
+  if (!tag.empty()) name += "_" + tag;
+  std::filesystem::create_directories(dir);
+  std::ofstream(std::filesystem::path(dir) / (name + ".onnx"), std::ios::binary) << m.SerializeAsString();
+}
 
 struct Case {
   TempDir dir;
@@ -25,12 +41,14 @@ struct Case {
 
   // Writes the model and expects inspect to reject it with `fragment` in its one-line message.
   void expect_rejected(const std::string& fragment) {
+    dump_to_corpus(model);
     const std::string path = write_model(dir, model);
     const CliResult r = run_onyx({"inspect", "model", path});
     if (std::getenv("ONYX_SHOW_ERRORS")) std::cerr << r.err;
     expect_bad_input(r, path, fragment);
   }
   void expect_accepted() {
+    dump_to_corpus(model);
     const std::string path = write_model(dir, model);
     const CliResult r = run_onyx({"inspect", "model", path});
     EXPECT_EQ(r.rc, 0) << r.err;
@@ -186,7 +204,9 @@ TEST(Hostile, AttributeOfUnknownTypeWithoutValue) {
   auto* n = add_node(c.graph(), "LeakyRelu", {"x"}, {"z"}, "odd");
   auto* a = n->add_attribute();
   a->set_name("alpha");
-  a->set_type(static_cast<onnx::AttributeProto::AttributeType>(99));
+  // As protobuf's parser does: field 20 (type) = 99 kept as an unknown field (set_type() with an invalid
+  // value asserts in builds without NDEBUG, such as build-asan).
+  a->mutable_unknown_fields()->append("\xa0\x01\x63", 3);
   c.expect_rejected("node 'odd' (LeakyRelu) attribute 'alpha': attribute has no type and no value");
 }
 
@@ -292,6 +312,7 @@ TEST(HostileLibrary, SubgraphDepthLimit) {
     auto* other = add_graph_attr(iff, "else_branch");
     other->add_output()->set_name("cond");
   }
+  dump_to_corpus(m);
   const int saved = limits().max_subgraph_depth;
   limits().max_subgraph_depth = 4;
   try {
@@ -565,6 +586,232 @@ TEST(Hostile, ExternalDataWithLengthAndNoOffsetIsFine) {
   write_bytes(c.dir.file("w.bin"), std::string(reinterpret_cast<const char*>(w.data()), 16) + "trailing");
   add_external(c.graph(), "w.bin", {{"length", "16"}});
   c.expect_accepted();
+}
+
+
+TEST(Hostile, ExternalDataThroughASymlinkedFolderThatEscapes) {
+  Case c;
+  TempDir elsewhere;
+  write_bytes(elsewhere.file("secret.bin"), std::string(16, 'x'));
+  std::filesystem::create_directory_symlink(elsewhere.path(), c.dir.file("up"));
+  add_external(c.graph(), "up/secret.bin");
+  c.expect_rejected("external data location 'up/secret.bin' resolves outside the model folder");
+}
+
+// ---- resource limits at shape inference and run time
+// ----------------------------------------------------------------
+
+namespace {
+
+// Runs `onyx [global...] run <model> --backends ref` and returns the result.
+CliResult run_model(Case& c, const std::vector<std::string>& global = {}) {
+  dump_to_corpus(c.model);
+  const std::string path = write_model(c.dir, c.model);
+  std::vector<std::string> args = global;
+  for (const char* a : {"run", "--backends", "ref"}) args.emplace_back(a);
+  args.insert(args.end() - 2, path);
+  const CliResult r = run_onyx(args);
+  if (std::getenv("ONYX_SHOW_ERRORS")) std::cerr << r.err;
+  return r;
+}
+
+// Exit code 2 and one line on stderr containing `fragment`.
+void expect_run_refused(const CliResult& r, const std::string& fragment) {
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("onyx: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(fragment), std::string::npos) << "expected '" << fragment << "' in: " << r.err;
+}
+
+onnx::TensorProto* add_int64_initializer(onnx::GraphProto* g, const std::string& name,
+                                         const std::vector<int64_t>& dims, const std::vector<int64_t>& values) {
+  auto* t = g->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::INT64);
+  for (int64_t d : dims) t->add_dims(d);
+  for (int64_t v : values) t->add_int64_data(v);
+  return t;
+}
+
+// y = Loop(M, cond, x) whose body passes x through and keeps cond; `with_m`/`with_cond` leave those inputs
+// empty (a loop that only the limit stops).
+void make_loop(Case& c, bool with_m, int64_t m, bool with_cond) {
+  auto* g = c.graph();
+  g->clear_node();
+  if (with_m) add_int64_initializer(g, "M", {}, {m});
+  if (with_cond) {
+    auto* t = g->add_initializer();
+    t->set_name("cond");
+    t->set_data_type(onnx::TensorProto::BOOL);
+    t->add_int32_data(1);
+  }
+  auto* loop = add_node(g, "Loop", {with_m ? "M" : "", with_cond ? "cond" : "", "x"}, {"y"}, "looper");
+  auto* body = add_graph_attr(loop, "body");
+  body->set_name("body");
+  set_tensor_type(body->add_input(), "i", onnx::TensorProto::INT64, {});
+  set_tensor_type(body->add_input(), "c_in", onnx::TensorProto::BOOL, {});
+  set_tensor_type(body->add_input(), "v_in", onnx::TensorProto::FLOAT, {2, 3});
+  add_node(body, "Identity", {"c_in"}, {"c_out"}, "keep_cond");
+  add_node(body, "Identity", {"v_in"}, {"v_out"}, "keep_v");
+  set_tensor_type(body->add_output(), "c_out", onnx::TensorProto::BOOL, {});
+  set_tensor_type(body->add_output(), "v_out", onnx::TensorProto::FLOAT, {2, 3});
+}
+
+}  // namespace
+
+TEST(Hostile, ShapeInputDeclaredWithAnAbsurdLength) {
+  // A shape input declared int64[2^57] (legal: no data, and the element count fits in int64). Its length must
+  // not size an output rank in shape inference (it did: Reshape asked for 2^57 Dims; found by fuzz_onnx_model).
+  Case c;
+  auto* g = c.graph();
+  set_tensor_type(g->add_input(), "s", onnx::TensorProto::INT64, {int64_t{1} << 57});
+  add_node(g, "Reshape", {"x", "s"}, {"r"}, "reshape");
+  add_node(g, "ConstantOfShape", {"s"}, {"k"}, "const_of_shape");
+  add_node(g, "Expand", {"x", "s"}, {"e"}, "expand");
+  add_node(g, "Unsqueeze", {"x", "s"}, {"u"}, "unsqueeze");
+  add_node(g, "Squeeze", {"x", "s"}, {"q"}, "squeeze");
+  add_node(g, "Slice", {"x", "s", "s"}, {"l"}, "slice");
+  c.expect_accepted();
+}
+
+TEST(Hostile, UnsqueezeChainDoesNotGrowInferredShapesWithoutBound) {
+  // 300 Unsqueezes sharing one 4096-entry axes initializer: a 40 KB model whose inferred shapes (rank 4096,
+  // 8192, ... 1.2M) took more than 8 GB in shape inference. Ranks above 1024 are now recorded as unknown.
+  Case c;
+  auto* g = c.graph();
+  std::vector<int64_t> axes(4096);
+  for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(i);
+  add_int64_initializer(g, "axes", {4096}, axes);
+  std::string prev = "x";
+  for (int i = 0; i < 300; ++i) {
+    add_node(g, "Unsqueeze", {prev, "axes"}, {"u" + std::to_string(i)});
+    prev = "u" + std::to_string(i);
+  }
+  c.expect_accepted();
+}
+
+TEST(Hostile, TrillionElementConstantOfShapeIsInferredButNotAllocated) {
+  // Shape inference states the shape without allocating it; running it is refused before any allocation.
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  add_int64_initializer(g, "shape", {2}, {1'000'000, 1'000'000});
+  add_node(g, "ConstantOfShape", {"shape"}, {"big"}, "bomb");
+  add_node(g, "Relu", {"x"}, {"y"}, "relu");
+  set_tensor_type(g->add_output(), "big", onnx::TensorProto::FLOAT, {1'000'000, 1'000'000});
+  c.expect_accepted();
+  expect_run_refused(run_model(c), "tensor of 4000000000000 bytes exceeds the limit");
+}
+
+TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
+  // A 4 MB Expand under --max-tensor-bytes 1000000.
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  add_int64_initializer(g, "shape", {2}, {1000, 1000});
+  add_float_initializer(g, "one", {1}, {1.0f});
+  add_node(g, "Expand", {"one", "shape"}, {"big"}, "expander");
+  add_node(g, "Relu", {"x"}, {"y"}, "relu");
+  set_tensor_type(g->add_output(), "big", onnx::TensorProto::FLOAT, {1000, 1000});
+  expect_run_refused(run_model(c, {"--max-tensor-bytes", "1000000"}),
+                     "tensor of 4000000 bytes exceeds the limit of 1000000 bytes (--max-tensor-bytes)");
+  EXPECT_EQ(run_model(c).rc, 0);
+}
+
+TEST(Hostile, InputTypeOfATrillionElementsIsNotGenerated) {
+  // The declared input type is legal; generating data for it is refused before any allocation.
+  Case c;
+  auto* shape = c.graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  shape->mutable_dim(0)->set_dim_value(1'000'000);
+  shape->mutable_dim(1)->set_dim_value(1'000'000);
+  c.graph()->clear_output();
+  set_tensor_type(c.graph()->add_output(), "y", onnx::TensorProto::FLOAT, {1'000'000, 1'000'000});
+  c.expect_accepted();
+  expect_run_refused(run_model(c), "exceeds the limit");
+}
+
+TEST(Hostile, LoopTripCountOverTheCliLimit) {
+  Case c;
+  make_loop(c, /*with_m=*/true, 1000, /*with_cond=*/true);
+  c.expect_accepted();
+  expect_run_refused(run_model(c, {"--max-loop-iterations", "10"}), "loop exceeds the limit of 10 iterations");
+  EXPECT_EQ(run_model(c, {"--max-loop-iterations", "1000"}).rc, 0);
+}
+
+TEST(Hostile, LoopWithNeitherTripCountNorConditionIsStoppedByTheLimit) {
+  Case c;
+  make_loop(c, /*with_m=*/false, 0, /*with_cond=*/false);
+  expect_run_refused(run_model(c, {"--max-loop-iterations", "100"}),
+                     "loop exceeds the limit of 100 iterations (limits().max_loop_iterations); it has no trip "
+                     "count M and no condition");
+}
+
+TEST(Hostile, MaxLoopIterationsFlagRejectsNonsense) {
+  for (const char* bad : {"0", "-3", "many"}) {
+    const CliResult r = run_onyx({"--max-loop-iterations", bad, "info"});
+    EXPECT_EQ(r.rc, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("--max-loop-iterations"), std::string::npos) << r.err;
+  }
+}
+
+TEST(Hostile, DeeplyNestedIfRunsWithoutOverflowingTheStack) {
+  // 30 nested Ifs (protobuf's nesting limit allows about 32) evaluated all the way down at run time.
+  constexpr int kDepth = 30;
+  Case c;
+  auto* g = c.graph();
+  g->clear_node();
+  auto* cond = g->add_initializer();
+  cond->set_name("cond");
+  cond->set_data_type(onnx::TensorProto::BOOL);
+  cond->add_int32_data(1);
+  onnx::GraphProto* cur = g;
+  std::string out = "y";
+  for (int depth = 0; depth < kDepth; ++depth) {
+    auto* iff = add_node(cur, "If", {"cond"}, {out}, "if" + std::to_string(depth));
+    auto* else_g = add_graph_attr(iff, "else_branch");
+    else_g->set_name("else" + std::to_string(depth));
+    add_node(else_g, "Neg", {"x"}, {"e" + std::to_string(depth)});
+    else_g->add_output()->set_name("e" + std::to_string(depth));
+    auto* then_g = add_graph_attr(iff, "then_branch");
+    then_g->set_name("then" + std::to_string(depth));
+    out = "t" + std::to_string(depth);
+    then_g->add_output()->set_name(out);
+    cur = then_g;
+  }
+  add_node(cur, "Relu", {"x"}, {out}, "innermost");
+  c.expect_accepted();
+  const CliResult r = run_model(c);
+  EXPECT_EQ(r.rc, 0) << r.err;
+}
+
+TEST(HostileLibrary, ATrillionElementTensorIsRefusedBeforeAllocation) {
+  // Tensor's constructor, the .npy and TensorProto readers: 10^12 float32 elements is refused by size, with no
+  // allocation attempted (an attempt would abort under ASan or take the machine down).
+  auto expect_limit = [](auto&& body, const std::string& fragment) {
+    try {
+      body();
+      ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kBadInput);
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  expect_limit([] { Tensor t(DType::kFloat32, {1'000'000, 1'000'000}); },
+               "tensor of 4000000000000 bytes exceeds the limit");
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }";
+  header.append(64 - (10 + header.size() + 1) % 64, ' ');
+  header += '\n';
+  std::string npy = std::string("\x93NUMPY\x01\x00", 8);
+  npy += static_cast<char>(header.size() & 0xff);
+  npy += static_cast<char>(header.size() >> 8);
+  npy += header;
+  expect_limit([&] { (void)decode_npy(npy + std::string(16, '\0'), "big.npy"); }, "big.npy");
+  onnx::TensorProto t;
+  t.set_data_type(onnx::TensorProto::FLOAT);
+  t.add_dims(1'000'000);
+  t.add_dims(1'000'000);
+  t.set_raw_data(std::string(16, '\0'));
+  expect_limit([&] { (void)parse_tensor_pb(t.SerializeAsString(), "big.pb"); }, "big.pb");
 }
 
 }  // namespace onyx::test

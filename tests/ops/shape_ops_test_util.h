@@ -44,6 +44,11 @@ inline void expect_bad_input(const SingleOp& op, const std::string& needle) {
   }
 }
 
+// An inline namespace of its own: control_test_util.h has another onyx::test::GraphBuilder, and two inline
+// classes of one name in one program are an ODR violation (the linker kept the other constant(); ASan saw the
+// heap overflow).
+inline namespace shape_ops {
+
 // Builds small multi-node graphs by hand (opset 18): inputs with declared types, initializers, nodes.
 struct ShapeGraphBuilder {
   std::shared_ptr<Model> model = std::make_shared<Model>();
@@ -83,5 +88,7 @@ struct ShapeGraphBuilder {
   }
   std::string type_of(const std::string& name) const { return g->find_value(name)->type.to_string(); }
 };
+
+}  // namespace shape_ops
 
 }  // namespace onyx::test
