@@ -110,6 +110,13 @@ PassReport run_passes(Model& model, const std::vector<Pass>& passes, const PassO
   return report;
 }
 
-PassReport optimize(Model& model, const PassOptions& options) { return run_passes(model, default_passes(), options); }
+PassReport optimize(Model& model, const PassOptions& options) {
+  // A training Gradient node differentiates the forward nodes of its graph as written: fusing or folding them
+  // would change what it sees (and fused ops have no derivative), so such graphs are left as they are.
+  if (model.graph)
+    for (const auto& n : model.graph->nodes())
+      if (n->domain == "ai.onnx.preview.training" && n->op_type == "Gradient") return PassReport{};
+  return run_passes(model, default_passes(), options);
+}
 
 }  // namespace onyx
