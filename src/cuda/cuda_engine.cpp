@@ -701,16 +701,20 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
   return kernels;
 }
 
+void cuda_check_device(uint32_t gpu_arch, const std::string& label) {
+  using namespace cuda;
+  if (cuda_devices().empty())
+    fail_bad_input(label, ": plan for the cuda target (sm_", gpu_arch, ") needs a CUDA device; ", cuda_status());
+  const uint32_t arch = device_arch();
+  if (arch != gpu_arch)
+    fail_bad_input(label, ": plan for the cuda target (sm_", gpu_arch, "), this GPU (", device_name(), ") is sm_",
+                   arch, ": rebuild the plan on this GPU");
+}
+
 std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::string& cuda_meta,
                                                const std::string& label) {
   using namespace cuda;
-  if (cuda_devices().empty())
-    fail_bad_input(label, ": plan for the cuda target (sm_", d.header.gpu_arch, ") needs a CUDA device; ",
-                   cuda_status());
-  const uint32_t arch = device_arch();
-  if (arch != d.header.gpu_arch)
-    fail_bad_input(label, ": plan built for sm_", d.header.gpu_arch, ", this GPU (", device_name(), ") is sm_", arch,
-                   ": rebuild the plan on this GPU");
+  cuda_check_device(d.header.gpu_arch, label);
   Json meta;
   try {
     meta = Json::parse(cuda_meta);

@@ -118,6 +118,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
   std::vector<plan::Section> sections;
   d->header = plan::read_plan(d->buffer.view(), label, plan::peek_target(d->buffer.view()), sections);
   const bool gpu = d->header.target == Target::kCuda;
+  if (gpu) cuda_check_device(d->header.gpu_arch, label);
   std::string_view meta_bytes, model_bytes, weights;
   for (const plan::Section& s : sections) {
     if (s.tag == plan::SectionTag::kMeta) meta_bytes = s.data;
