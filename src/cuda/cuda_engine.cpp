@@ -210,11 +210,23 @@ class CudaContext : public TargetContext {
     layers_.resize(d.steps.size());
     for (size_t s = 0; s < d.steps.size(); ++s)
       if (e.steps[s].device) layers_[s] = create_layer(e.steps[s].build);
-    lc_.blaslt = &blaslt_;
+    // Library handles only when a layer needs them (cudnnCreate is slow; conformance builds many engines).
+    bool blas = false, dnn = false;
+    for (const StepInfo& s : e.steps) {
+      if (s.kernel.rfind("cuda.matmul", 0) == 0 || s.kernel.rfind("cuda.attention", 0) == 0) blas = true;
+      if (s.kernel.rfind("cuda.conv", 0) == 0) dnn = true;
+    }
+    if (blas) {
+      blaslt_ = std::make_unique<BlasLtHandle>();
+      lc_.blaslt = blaslt_.get();
+    }
 #ifdef ONYX_HAVE_CUDNN
-    dnn_ = std::make_unique<DnnHandle>();
-    lc_.dnn = dnn_.get();
+    if (dnn) {
+      dnn_ = std::make_unique<DnnHandle>();
+      lc_.dnn = dnn_.get();
+    }
 #endif
+    (void)dnn;
     vals_.resize(d.values.size());
     steps_.resize(d.steps.size());
     out_own_.resize(d.io.size());
@@ -328,7 +340,7 @@ class CudaContext : public TargetContext {
   const EngineData& d_;
   const CudaEngine& e_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  BlasLtHandle blaslt_;
+  std::unique_ptr<BlasLtHandle> blaslt_;
 #ifdef ONYX_HAVE_CUDNN
   std::unique_ptr<DnnHandle> dnn_;
 #endif

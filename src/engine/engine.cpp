@@ -11,6 +11,7 @@
 #include "onyx/engine.h"
 #include "onyx/limits.h"
 #include "onyx/onnx.h"
+#include "onyx/ref.h"
 
 namespace onyx {
 
@@ -248,7 +249,11 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         t.max_dims.push_back(per.at(p).is_null() ? std::vector<int64_t>{} : json_dims(per.at(p)));
       d->io.push_back(std::move(t));
     }
-    if (gpu) d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
+    if (gpu) {
+      // Layers need the types of intermediate values, which the plan's model does not store.
+      infer_shapes(d->model);
+      d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
+    }
   } catch (const nlohmann::json::exception& e) {
     bad("plan metadata: ", e.what());
   }
