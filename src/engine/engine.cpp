@@ -253,6 +253,9 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       // Layers need the types of intermediate values, which the plan's model does not store.
       infer_shapes(d->model);
       d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
+      for (const std::string& name : d->target->host_inputs())
+        for (IoTensor& t : d->io)
+          if (t.is_input && t.name == name) t.host_memory = true;
     }
   } catch (const nlohmann::json::exception& e) {
     bad("plan metadata: ", e.what());

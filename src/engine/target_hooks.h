@@ -46,6 +46,8 @@ class TargetEngine {
  public:
   virtual ~TargetEngine() = default;
   virtual std::unique_ptr<TargetContext> create_context(const EngineData& d) const = 0;
+  // Names of the engine inputs bound with host memory (shape tensors).
+  virtual std::vector<std::string> host_inputs() const = 0;
   // Per step: (kernel, precision) for `onyx inspect plan`.
   virtual std::vector<std::pair<std::string, std::string>> layer_info() const = 0;
 };

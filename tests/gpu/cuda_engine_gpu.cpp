@@ -433,5 +433,44 @@ TEST_F(CudaEngine, RunnerBackendRunsAndReportsUnsupportedOps) {
   }
 }
 
+TEST_F(CudaEngine, ShapeTensorInputsAreBoundWithHostMemory) {
+  // y = Reshape(x, shape) * 2 with `shape` an engine input: it becomes a shape tensor read on the host.
+  Model m = new_model();
+  Graph& g = *m.graph;
+  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(2), Dim(6)}));
+  Value* shape = input(g, "shape", DType::kInt64, Shape({Dim(3)}));
+  Value* two = g.add_value("two");
+  two->initializer = Tensor::scalar<float>(2.f);
+  two->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims({}));
+  g.initializers.push_back(two);
+  Value *r = g.add_value("r"), *y = g.add_value("y");
+  g.add_node("Reshape", "", {x, shape}, {r}, "reshape");
+  g.add_node("Mul", "", {r, two}, {y}, "mul");
+  g.outputs = {y};
+  auto engine = build_engine(std::move(m), cuda_config(Precision::kFp32, 0));
+  const IoTensor* st = engine->find_io_tensor("shape");
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->host_memory);
+  EXPECT_FALSE(engine->find_io_tensor("x")->host_memory);
+  auto ctx = engine->create_execution_context();
+  const auto xv = random_floats(12, 8);
+  DeviceBuffer dx(48);
+  check_cuda(cudaMemcpy(dx.data(), xv.data(), 48, cudaMemcpyHostToDevice), "upload");
+  ctx->set_input_shape("x", {2, 6});
+  ctx->set_tensor_address("x", dx.data(), 48);
+  ctx->set_input_shape("shape", {3});
+  // A device address for a shape tensor is refused.
+  EXPECT_THROW(ctx->set_tensor_address("shape", dx.data(), 24), Error);
+  for (auto dims : {std::vector<int64_t>{3, 2, 2}, std::vector<int64_t>{1, -1, 4}}) {
+    ctx->set_tensor_address("shape", dims.data(), 24);
+    ctx->enqueue(stream());
+    std::vector<int64_t> out;
+    ASSERT_TRUE(ctx->tensor_shape("y", out));
+    EXPECT_EQ(out, (dims[1] == -1 ? std::vector<int64_t>{1, 3, 4} : dims));
+    const Tensor& yt = ctx->output("y");
+    for (size_t i = 0; i < 12; ++i) EXPECT_EQ(yt.data<float>()[i], 2.f * xv[i]);
+  }
+}
+
 }  // namespace
 }  // namespace onyx::cuda::test
