@@ -56,6 +56,8 @@ class PadLayer : public Layer {
       value = Tensor::scalar<float>(node().attr_float("value", 0.f));
     } else {
       if (ctx.host[1]) pads = host_ints(*ctx.host[1]);
+      // An upgraded Pad-2 keeps its float `value` attribute as the fill when no constant_value input exists.
+      if (node().has_attr("value")) value = Tensor::scalar<float>(node().attr_float("value", 0.f));
       if (ctx.host.size() > 2 && ctx.host[2] && ctx.host[2]->numel() > 0) value = *ctx.host[2];
       if (ctx.host.size() > 3 && ctx.host[3]) axes = host_ints(*ctx.host[3]);
     }
