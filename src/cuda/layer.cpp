@@ -14,6 +14,18 @@ std::map<std::string, LayerFactory, std::less<>>& registry() {
   return r;
 }
 
+// Keys registered twice (two files claiming one op): an error on first use, like the op registry's duplicates
+// (static initialization order would otherwise pick one silently).
+std::vector<std::string>& duplicates() {
+  static std::vector<std::string> d;
+  return d;
+}
+
+void check_duplicates() {
+  if (!duplicates().empty())
+    fail(ErrorCode::kRuntime, "cuda layer '", duplicates().front(), "' is registered twice (two layer files claim it)");
+}
+
 std::string key_of(std::string_view domain, std::string_view op_type) {
   std::string k(domain == "ai.onnx" ? std::string_view() : domain);
   k += ':';
@@ -57,16 +69,19 @@ DType LayerBuild::model_dtype(size_t i) const {
 }
 
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory) {
-  registry()[key_of(domain, op_type)] = std::move(factory);
+  const std::string key = key_of(domain, op_type);
+  if (!registry().emplace(key, std::move(factory)).second) duplicates().push_back(key);
 }
 
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type) {
+  check_duplicates();
   auto& r = registry();
   auto it = r.find(key_of(domain, op_type));
   return it == r.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> registered_layers() {
+  check_duplicates();
   std::vector<std::string> out;
   for (const auto& [k, f] : registry()) out.push_back(k);
   return out;

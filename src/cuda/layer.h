@@ -173,7 +173,7 @@ class Layer {
 using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerBuild&)>;
 
 // Registry keyed by (domain, op_type); one factory per key covers every opset of the op (a factory checks
-// b.n().opset when versions differ).
+// b.n().opset when versions differ). Registering a key twice is an error reported on the registry's first use.
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory);
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type);
 // "domain:op" of every registered layer (sorted), for docs and tests.
