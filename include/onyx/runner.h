@@ -225,6 +225,10 @@ bool is_plan_file(const std::string& path);
 // plan runs here; a cuda plan needs the factory that the cuda target registers
 // (register_plan_runner_factory), else kUnsupported naming the target.
 std::unique_ptr<Runner> make_plan_runner(const std::string& plan_path, std::string name = "");
+// The same over an engine already loaded from `plan_path` (several runners share its weights: an engine is
+// immutable and each runner makes its own execution context).
+std::unique_ptr<Runner> make_plan_runner(std::shared_ptr<const Engine> engine, const std::string& plan_path,
+                                         std::string name = "");
 // For targets whose contexts need more than host binding (cuda: staging through device buffers). `target` is
 // the value of onyx::Target.
 using PlanRunnerFactory = std::function<std::unique_ptr<Runner>(std::shared_ptr<const Engine>, std::string name)>;

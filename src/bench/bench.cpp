@@ -208,7 +208,7 @@ BenchResult run_benchmark(const BenchOptions& o) {
   // Runners first: an unknown backend is a usage error before any file is read.
   std::vector<std::unique_ptr<Runner>> runners;
   for (int k = 0; k < o.streams; ++k)
-    runners.push_back(plan ? make_plan_runner(o.model, r.backend)
+    runners.push_back(plan ? make_plan_runner(plan_engine, o.model, r.backend)
                            : make_runner(r.backend, ModelFromOnnxPath(o.model)));
   Runner& first = *runners[0];
   auto apply = [&](const char* key, const std::string& value, const char* flag) {

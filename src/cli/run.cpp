@@ -157,7 +157,7 @@ int run_command(const RunOpts& o) {
   std::vector<std::string> display_names;  // a backend given twice (a determinism check) becomes "ref#2"
   if (plan_engine) {
     const std::string name = std::string(target_name(plan_engine->summary().target)) + "-plan";
-    runners.push_back(make_plan_runner(o.model, name));
+    runners.push_back(make_plan_runner(plan_engine, o.model, name));
     display_names.push_back(name);
   }
   for (size_t k = 0; k < o.backends.size(); ++k) {

@@ -19,6 +19,9 @@ class CudaRunner : public Runner {
  public:
   CudaRunner(ModelLoader loader, std::string name, Precision p, bool graph)
       : Runner(std::move(name)), loader_(std::move(loader)), precision_(p), graph_(graph) {}
+  // Over a loaded cuda plan (`onyx bench P.plan`, `onyx run P.plan`): the plan fixes the precision.
+  CudaRunner(std::shared_ptr<const Engine> engine, std::string name)
+      : Runner(std::move(name)), precision_(Precision::kFp32), graph_(false), plan_engine_(std::move(engine)) {}
 
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
@@ -40,15 +43,19 @@ class CudaRunner : public Runner {
 
  protected:
   void activate_impl() override {
-    std::shared_ptr<Model> model = loader_();
-    if (!model || !model->graph) fail_bad_input(name(), ": the loader returned no model");
     size_t total = 0;
     free_before_ = 0;
     cudaMemGetInfo(&free_before_, &total);
-    BuilderConfig config;
-    config.target = Target::kCuda;
-    config.precision = precision_;
-    engine_ = build_engine(std::move(*model), config);
+    if (plan_engine_) {
+      engine_ = plan_engine_;
+    } else {
+      std::shared_ptr<Model> model = loader_();
+      if (!model || !model->graph) fail_bad_input(name(), ": the loader returned no model");
+      BuilderConfig config;
+      config.target = Target::kCuda;
+      config.precision = precision_;
+      engine_ = build_engine(std::move(*model), config);
+    }
     context_ = engine_->create_execution_context();
     if (graph_) context_->set_cuda_graph(true);
     device_.clear();
@@ -169,6 +176,7 @@ class CudaRunner : public Runner {
   int64_t peak_ = -1;
   Event start_, uploaded_, computed_;
   cuda::Stream stream_;
+  std::shared_ptr<const Engine> plan_engine_;  // set when the runner runs a loaded plan
   std::shared_ptr<const Engine> engine_;
   std::unique_ptr<ExecutionContext> context_;
   std::vector<cuda::DeviceBuffer> device_;
@@ -196,6 +204,10 @@ const bool kCudaRegistered = [] {
          }
          return std::make_unique<CudaRunner>(std::move(loader), spec.text, p, graph);
        }});
+  register_plan_runner_factory(static_cast<int>(Target::kCuda),
+                               [](std::shared_ptr<const Engine> engine, std::string name) -> std::unique_ptr<Runner> {
+                                 return std::make_unique<CudaRunner>(std::move(engine), std::move(name));
+                               });
   return true;
 }();
 

@@ -33,13 +33,15 @@ uint32_t peek_target(const std::string& path) {
 class HostPlanRunner : public Runner {
  public:
   HostPlanRunner(std::string path, std::string name) : Runner(std::move(name)), path_(std::move(path)) {}
+  HostPlanRunner(std::shared_ptr<const Engine> engine, std::string path, std::string name)
+      : Runner(std::move(name)), path_(std::move(path)), loaded_(std::move(engine)) {}
 
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
 
  protected:
   void activate_impl() override {
-    engine_ = Engine::load(path_);
+    engine_ = loaded_ ? loaded_ : Engine::load(path_);
     const PlanSummary s = engine_->summary();
     if (s.target != Target::kCpu) {
       PlanRunnerFactory f;
@@ -120,6 +122,7 @@ class HostPlanRunner : public Runner {
   }
 
   std::string path_;
+  std::shared_ptr<const Engine> loaded_;  // given at construction (shared by the runners of one bench)
   std::shared_ptr<const Engine> engine_;
   std::unique_ptr<ExecutionContext> context_;
   std::unique_ptr<Runner> delegate_;
@@ -144,6 +147,12 @@ void register_plan_runner_factory(int target, PlanRunnerFactory factory) {
 std::unique_ptr<Runner> make_plan_runner(const std::string& plan_path, std::string name) {
   if (name.empty()) name = "plan";
   return std::make_unique<HostPlanRunner>(plan_path, std::move(name));
+}
+
+std::unique_ptr<Runner> make_plan_runner(std::shared_ptr<const Engine> engine, const std::string& plan_path,
+                                         std::string name) {
+  if (name.empty()) name = "plan";
+  return std::make_unique<HostPlanRunner>(std::move(engine), plan_path, std::move(name));
 }
 
 }  // namespace onyx
