@@ -1,6 +1,8 @@
 // cuda layers on cuBLASLt: MatMul, Gemm, onyx.FusedMatMul (bias + activation epilogues) and onyx.Attention
 // (two batched matmuls around a mask add and a softmax).
+#include <cstdlib>
 #include <numeric>
+#include <string_view>
 
 #include "flash_attention.h"
 #include "layer_util.h"
@@ -252,6 +254,9 @@ class AttentionLayer : public Layer {
   // which skips the key tiles above the diagonal (the same result unless a masked score beats the row's max by
   // ~1e4 - 100, where exp underflows in float32 anyway).
   bool prepare_flash(const ShapeContext& ctx) {
+    // ONYX_CUDA_ATTENTION=cublaslt keeps the two-GEMM path (for A/B timing of whole models).
+    if (const char* e = std::getenv("ONYX_CUDA_ATTENTION"); e != nullptr && std::string_view(e) == "cublaslt")
+      return false;
     const bool has_mask = ctx.input_dtypes.size() > 3 && ctx.input_dtypes[3] != DType::kUndefined;
     const DType dt = ctx.input_dtypes[0];
     if (ctx.input_dtypes[1] != dt || ctx.input_dtypes[2] != dt || (has_mask && ctx.input_dtypes[3] != dt))
