@@ -15,7 +15,8 @@ models=1
 [ "${3:-}" = "--no-models" ] && models=0
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-cd "$(dirname "$0")/.."
+# Run from the repository root (tests/models/generate.py); else from the script's checkout.
+[ -f tests/models/generate.py ] || cd "$(dirname "$0")/.."
 export LD_LIBRARY_PATH="$bin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 summary=$out/summary.txt
 : > "$summary"
