@@ -177,8 +177,8 @@ __device__ __forceinline__ void load_tile(T* dst, int pitch, const T* src, int64
   }
 }
 
-template <typename T, int D, bool kKtLContig, int kMinBlocks>
-__global__ void __launch_bounds__(kThreads, kMinBlocks) flash_attn_tc_kernel(KernelArgs a) {
+template <typename T, int D, bool kKtLContig>
+__global__ void __launch_bounds__(kThreads) flash_attn_tc_kernel(KernelArgs a) {
   using S = Smem<D, kKtLContig>;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* const sq = reinterpret_cast<T*>(smem_raw);
@@ -207,23 +207,10 @@ __global__ void __launch_bounds__(kThreads, kMinBlocks) flash_attn_tc_kernel(Ker
     if constexpr (kKtLContig) {
       if (a.kt_scalar) {
         // Plain loads (visible after the __syncthreads that precedes the tile's use).
-        // Eight independent loads in flight per thread before their stores.
-        constexpr int kPer = D * kBc / kThreads, kGroup = 8;
-        static_assert(kPer % kGroup == 0, "tile elements per thread");
-#pragma unroll 1
-        for (int g0 = 0; g0 < kPer; g0 += kGroup) {
-          T vals[kGroup];
-#pragma unroll
-          for (int u = 0; u < kGroup; ++u) {
-            const int i = threadIdx.x + (g0 + u) * kThreads;
-            const int dd = i / kBc, ll = i % kBc;
-            vals[u] = l0 + ll < a.l ? kt[dd * a.kt_row + static_cast<int64_t>(l0 + ll) * a.kt_col] : from_f<T>(0.f);
-          }
-#pragma unroll
-          for (int u = 0; u < kGroup; ++u) {
-            const int i = threadIdx.x + (g0 + u) * kThreads;
-            sk[(i / kBc) * S::kKPitch + i % kBc] = vals[u];
-          }
+        for (int i = threadIdx.x; i < D * kBc; i += kThreads) {
+          const int dd = i / kBc, ll = i % kBc;
+          sk[dd * S::kKPitch + ll] =
+              l0 + ll < a.l ? kt[dd * a.kt_row + static_cast<int64_t>(l0 + ll) * a.kt_col] : from_f<T>(0.f);
         }
       } else {
         load_tile<T, D, kBc>(sk, S::kKPitch, kt + l0, a.kt_row, D, a.l - l0);
@@ -540,10 +527,7 @@ int optin_smem() {
 template <typename T, int D, bool kKtLContig>
 bool launch_tc(const FlashAttentionParams& p, KernelArgs a, int64_t batch_count, cudaStream_t stream) {
   const size_t smem = sizeof(T) * Smem<D, kKtLContig>::kElems;
-  auto kernel = flash_attn_tc_kernel<T, D, kKtLContig, 1>;
-  if constexpr (D <= 64) {
-    if (p.high_occupancy) kernel = flash_attn_tc_kernel<T, D, kKtLContig, 4>;
-  }
+  auto kernel = flash_attn_tc_kernel<T, D, kKtLContig>;
   if (smem > 48 * 1024) {
     // Raised once per process and device (the attribute is per device; not a stream operation, so it may run
     // during graph capture too).

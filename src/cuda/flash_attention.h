@@ -50,8 +50,6 @@ struct FlashAttentionParams {
   bool causal = false;            // additionally mask key l > query row i (top-left aligned)
   bool allow_simple = false;      // float16/bfloat16 configs the tensor-core kernel does not take run on the
                                   // simple kernel instead of returning false
-  bool high_occupancy = false;    // head dims <= 64: registers capped at 128 for 4 blocks per SM instead of 3
-                                  // (a tuning knob; see bench/NOTES.md "Fused attention")
 };
 
 // Which kernel flash_attention() would run, or null when it returns false ("flash_f16_d64", "simple").

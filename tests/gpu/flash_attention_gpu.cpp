@@ -39,7 +39,6 @@ struct Case {
   bool divisor = false;
   bool k_view = false;  // KT passed as a transposed view of K stored [.., L, D]
   bool allow_simple = false;
-  bool high_occupancy = false;
 };
 
 std::string describe(const Case& c) {
@@ -207,7 +206,6 @@ class FlashAttentionGpu : public CudaTest {
     p.scale_is_divisor = c.divisor;
     p.causal = c.mask == MaskKind::kCausalFlag;
     p.allow_simple = c.allow_simple;
-    p.high_occupancy = c.high_occupancy;
     const char* name = flash_attention_kernel_name(p);
     const bool ok = flash_attention(p, stream());
     EXPECT_EQ(ok, name != nullptr);
@@ -311,24 +309,6 @@ TEST_F(FlashAttentionGpu, HeadDims) {
         c.mask = mk;
         EXPECT_EQ(run_case(c, seed += 10), std::string("flash_") + (t == DType::kFloat16 ? "f16" : "bf16") + "_d" +
                                                std::to_string(d));
-      }
-    }
-  }
-}
-
-TEST_F(FlashAttentionGpu, HighOccupancyVariant) {
-  uint32_t seed = 1100;
-  for (DType t : kHalfTypes) {
-    for (MaskKind mk : {MaskKind::kPadding, MaskKind::kCausalFlag}) {
-      for (int64_t s : {77, 300}) {
-        Case c;
-        c.dtype = t;
-        c.b = 2;
-        c.h = 3;
-        c.s = c.l = s;
-        c.mask = mk;
-        c.high_occupancy = true;
-        EXPECT_EQ(run_case(c, seed += 10).rfind("flash_", 0), 0u);
       }
     }
   }
@@ -504,8 +484,8 @@ TEST_F(FlashAttentionGpu, Benchmark) {
   cudaDeviceProp prop{};
   cudaGetDeviceProperties(&prop, 0);
   std::printf("\n[attention bench] device: %s\n", prop.name);
-  std::printf("%-34s %9s %9s %9s %9s %9s %8s %10s %10s\n", "shape (fp16)", "fused us", "again us", "K[L,D] us",
-              "4/SM us", "2-GEMM us", "speedup", "fused TF/s", "fused GB/s");
+  std::printf("%-34s %9s %9s %9s %9s %8s %10s %10s\n", "shape (fp16)", "fused us", "again us", "K[L,D] us",
+              "2-GEMM us", "speedup", "fused TF/s", "fused GB/s");
   BlasLtHandle blaslt;
   for (const BenchShape& sh : shapes) {
     const DType t = DType::kFloat16;
@@ -540,9 +520,6 @@ TEST_F(FlashAttentionGpu, Benchmark) {
     pk.kt_layout.row_stride = 1;
     pk.kt_layout.col_stride = c.d;
     const double fused_kld = time_us([&] { ASSERT_TRUE(flash_attention(pk, stream())); }, stream(), 20, 21);
-    FlashAttentionParams ph = p;  // 4 blocks per SM (registers capped at 128)
-    ph.high_occupancy = true;
-    const double fused_occ = time_us([&] { ASSERT_TRUE(flash_attention(ph, stream())); }, stream(), 20, 21);
 
     // Two-GEMM path, as AttentionLayer runs it.
     MatmulDesc d1;
@@ -591,8 +568,8 @@ TEST_F(FlashAttentionGpu, Benchmark) {
     const bool causal = c.mask == MaskKind::kCausalFlag || c.mask == MaskKind::kCausalAdditive;
     const double flops = 4.0 * static_cast<double>(bh) * c.s * c.l * c.d * (causal ? 0.5 : 1.0);
     const double bytes = 2.0 * static_cast<double>(bh) * (2 * c.s * c.d + 2 * c.l * c.d);
-    std::printf("%-34s %9.2f %9.2f %9.2f %9.2f %9.2f %7.2fx %10.1f %10.0f\n", sh.name, fused, fused_again,
-                fused_kld, fused_occ, unfused, unfused / fused, flops / fused * 1e-6, bytes / fused * 1e-3);
+    std::printf("%-34s %9.2f %9.2f %9.2f %9.2f %7.2fx %10.1f %10.0f\n", sh.name, fused, fused_again, fused_kld,
+                unfused, unfused / fused, flops / fused * 1e-6, bytes / fused * 1e-3);
   }
 }
 
