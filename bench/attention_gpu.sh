@@ -7,7 +7,7 @@
 #   bash bench/attention_gpu.sh BINDIR OUTDIR [--no-models]
 #
 # BINDIR holds onyx, libonyx.so and onyx_gpu_tests built elsewhere (same CUDA toolkit). Logs go to OUTDIR
-# (few files: machine.txt, flash.log, gpu_tests.log, models.log, summary.txt).
+# (few files: machine.txt, flash.log, gpu_tests.log, layer.log, models.log, summary.txt).
 set -uo pipefail
 bin=$(cd "${1:?usage: attention_gpu.sh BINDIR OUTDIR}" && pwd)
 out=${2:?usage: attention_gpu.sh BINDIR OUTDIR}
@@ -32,6 +32,32 @@ grep -E '^\[  FAILED  \]|Failure|element|norm error' "$out/flash.log" | head -20
 
 timeout 120 "$bin/onyx_gpu_tests" --gtest_filter='-Flash*' > "$out/gpu_tests.log" 2>&1
 note "other gpu tests: rc=$? $(grep -E '^\[  (PASSED|FAILED) ' "$out/gpu_tests.log" | tr '\n' ' ')"
+
+# AttentionLayer on the cuda target: single-attention models (bench/attention_models.py) on ref vs cuda:fp16,
+# fused kernel and cuBLASLt path.
+lay=/tmp/attn-layer
+py=${PYTHON:-python3}
+here=$(cd "$(dirname "$0")" && pwd)
+$py "$here/attention_models.py" "$lay" > /dev/null && $py "$here/attention_models.py" "$lay/s512" --seq 512 > /dev/null \
+  || note "layer: attention_models.py failed (needs numpy and onnx)"
+llog=$out/layer.log
+: > "$llog"
+for spec in "attn_pad q:[2,12,128,64] kt:[2,12,64,128] v:[2,12,128,64] mask:[2,1,1,128]" \
+            "attn_causal q:[2,12,128,64] kt:[2,12,64,128] v:[2,12,128,64]" \
+            "s512/attn_causal q:[1,12,512,64] kt:[1,12,64,512] v:[1,12,512,64]" \
+            "attn_pad q:[3,12,7,64] kt:[3,12,64,7] v:[3,12,7,64] mask:[3,1,1,7]"; do
+  set -- $spec
+  m=$1
+  shift
+  for mode in flash cublaslt; do
+    if [ $mode = cublaslt ]; then export ONYX_CUDA_ATTENTION=cublaslt; else unset ONYX_CUDA_ATTENTION; fi
+    echo "== $m $* $mode" >> "$llog"
+    timeout 60 "$bin/onyx" run "$lay/$m.onnx" --backends ref,cuda:fp16 --input-shapes "$@" --rtol 2e-2 --atol 2e-2 \
+      >> "$llog" 2>&1
+    note "layer $m $1 $mode: rc=$? $(grep -E 'PASSED \||FAILED \|' "$llog" | tail -1 | tr -s ' ')"
+  done
+  unset ONYX_CUDA_ATTENTION
+done
 
 [ "$models" = 1 ] || exit 0
 zoo=/tmp/attn-zoo
