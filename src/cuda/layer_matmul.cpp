@@ -1,7 +1,10 @@
 // cuda layers on cuBLASLt: MatMul, Gemm, onyx.FusedMatMul (bias + activation epilogues) and onyx.Attention
 // (two batched matmuls around a mask add and a softmax).
+#include <cstdlib>
 #include <numeric>
+#include <string_view>
 
+#include "flash_attention.h"
 #include "layer_util.h"
 #include "matmul.h"
 
@@ -177,9 +180,17 @@ class AttentionLayer : public Layer {
     scale_ = b.n().attr_float("scale", 1.f);
     if (b.n().attr_int("scale_is_divisor", 0)) scale_ = 1.f / scale_;
     init(b, "cuda.attention.cublaslt_softmax");
+    // float16/bfloat16: the fused kernel (flash_attention.h) for the shapes it takes, cuBLASLt for the others.
+    if (float_dtype() != DType::kFloat32) kernel_ = "cuda.attention.flash";
   }
   size_t prepare(const ShapeContext& ctx) override {
     const DType dt = ctx.input_dtypes[0];
+    flash_ = dt != DType::kFloat32 && prepare_flash(ctx);
+    if (flash_) {
+      plan1_.reset();
+      plan2_.reset();
+      return 0;
+    }
     const Dims& q = ctx.input_shapes[0];
     const Dims& kt = ctx.input_shapes[1];
     const Dims& v = ctx.input_shapes[2];
@@ -208,6 +219,17 @@ class AttentionLayer : public Layer {
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
     const DeviceTensor& y = out[0];
     if (y.numel() == 0) return;
+    if (flash_) {
+      FlashAttentionParams p = flash_params_;
+      p.q = in[0].data;
+      p.kt = in[1].data;
+      p.v = in[2].data;
+      p.mask = p.mask != nullptr ? in[3].data : nullptr;
+      p.y = y.data;
+      p.allow_simple = true;  // pointers the tensor-core kernel cannot take (alignment) run on the simple kernel
+      if (!flash_attention(p, ctx.stream)) fail(ErrorCode::kRuntime, "internal: flash_attention declined");
+      return;
+    }
     char* ws = static_cast<char*>(ctx.workspace);
     void* scores = ws + blas_ws_;
     void* probs = ws + blas_ws_ + scores_bytes_;
@@ -227,6 +249,47 @@ class AttentionLayer : public Layer {
   }
 
  private:
+  // The fused kernel takes the shapes (checked with 256-aligned stand-in pointers; enqueue passes the real ones).
+  // A host-known mask that is 0 on and below the diagonal and <= -1e4 above it (GPT-2's) becomes the causal flag,
+  // which skips the key tiles above the diagonal (the same result unless a masked score beats the row's max by
+  // ~1e4 - 100, where exp underflows in float32 anyway).
+  bool prepare_flash(const ShapeContext& ctx) {
+    // ONYX_CUDA_ATTENTION=cublaslt keeps the two-GEMM path (for A/B timing of whole models).
+    if (const char* e = std::getenv("ONYX_CUDA_ATTENTION"); e != nullptr && std::string_view(e) == "cublaslt")
+      return false;
+    const bool has_mask = ctx.input_dtypes.size() > 3 && ctx.input_dtypes[3] != DType::kUndefined;
+    const DType dt = ctx.input_dtypes[0];
+    if (ctx.input_dtypes[1] != dt || ctx.input_dtypes[2] != dt || (has_mask && ctx.input_dtypes[3] != dt))
+      return false;
+    void* aligned = reinterpret_cast<void*>(uintptr_t{256});
+    FlashAttentionParams p;
+    const Dims no_mask;
+    if (!attention_params_dense(dt, aligned, ctx.input_shapes[0], aligned, ctx.input_shapes[1], aligned,
+                                ctx.input_shapes[2], has_mask ? aligned : nullptr,
+                                has_mask ? ctx.input_shapes[3] : no_mask, aligned, ctx.output_shapes[0], &p))
+      return false;
+    p.scale = scale_;
+    if (has_mask && causal_mask(ctx.host.size() > 3 ? ctx.host[3] : nullptr, p.s, p.l)) {
+      p.causal = true;
+      p.mask = nullptr;
+    }
+    if (flash_attention_kernel_name(p) == nullptr) return false;
+    flash_params_ = p;
+    return true;
+  }
+  static bool causal_mask(const Tensor* m, int64_t s, int64_t l) {
+    if (m == nullptr || s != l || m->rank() < 2 || m->numel() != s * l) return false;
+    if (m->dim(m->rank() - 2) != s || m->dim(m->rank() - 1) != l) return false;
+    for (int64_t i = 0; i < s; ++i)
+      for (int64_t j = 0; j < l; ++j) {
+        const double v = m->get_double(i * l + j);
+        if (j <= i ? v != 0 : !(v <= -1e4)) return false;
+      }
+    return true;
+  }
+
+  bool flash_ = false;
+  FlashAttentionParams flash_params_;
   float scale_ = 1.f;
   Dims s_dims_;
   Problem p1_, p2_;
