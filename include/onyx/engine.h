@@ -13,7 +13,9 @@
 // results. One context is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -136,6 +138,11 @@ class ExecutionContext {
 
   // Bytes of this context's activation arena.
   size_t arena_bytes() const;
+
+  // Profiling: when set, called after each top-level node of execute() with the node, the kernel that ran it
+  // ("ref" for the reference kernel, else the target kernel's name) and its wall time. nullptr turns it off.
+  using NodeObserver = std::function<void(const Node&, std::string_view kernel, std::chrono::nanoseconds)>;
+  void set_node_observer(NodeObserver fn);
 
  private:
   friend class Engine;

@@ -132,4 +132,15 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
   });
 }
 
+void parallel_parts(int parts, const std::function<void(int)>& fn) {
+  if (parts <= 0) return;
+  if (parts == 1 || num_threads() <= 1 || t_in_parallel) {
+    for (int t = 0; t < parts; ++t) fn(t);
+    return;
+  }
+  pool().run(parts, [&](int64_t c) { fn(static_cast<int>(c)); });
+}
+
+bool in_parallel_region() { return t_in_parallel; }
+
 }  // namespace onyx

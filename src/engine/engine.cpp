@@ -346,6 +346,7 @@ struct ExecutionContext::State {
   std::vector<std::pair<void*, size_t>> bindings;  // per io tensor
   std::vector<Tensor> results;                     // per io tensor (outputs only)
   bool ran = false;
+  NodeObserver observer;
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
@@ -372,6 +373,10 @@ void ExecutionContext::set_profile(size_t p) {
 
 size_t ExecutionContext::arena_bytes() const {
   return state_->arena.size;
+}
+
+void ExecutionContext::set_node_observer(NodeObserver fn) {
+  state_->observer = std::move(fn);
 }
 
 namespace {
@@ -553,6 +558,7 @@ void ExecutionContext::execute() {
       return run_subgraph(body, top_env, std::move(bi), 1, d, slots);
     });
     bool done = false;
+    const auto t0 = st.observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (step.kernel) {
       cpu::OutputAllocator alloc = [&](size_t i, DType dtype, std::vector<int64_t> dims) -> Tensor {
         const int id = i < step.outputs.size() ? step.outputs[i] : -1;
@@ -578,6 +584,9 @@ void ExecutionContext::execute() {
       slots[step.outputs[i]] = std::move(outs[i]);
     }
     for (int id : step.free_after) slots[id] = RunValue();
+    if (st.observer)
+      st.observer(n, done ? std::string_view(step.kernel_name) : std::string_view("ref"),
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0));
   }
   size_t out_pos = 0;
   for (size_t i = 0; i < d.io.size(); ++i) {
