@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "../cpu/kernels.h"
@@ -347,6 +348,10 @@ struct ExecutionContext::State {
   std::vector<Tensor> results;                     // per io tensor (outputs only)
   bool ran = false;
   NodeObserver observer;
+  // Engines without profiles: the memory plan for the input shapes of the last run (planned on first use).
+  std::optional<MemoryPlan> shaped_plan;
+  std::vector<std::vector<int64_t>> shaped_plan_key;
+  bool shaped_plan_done = false;  // planned (or found unplannable) for shaped_plan_key
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
@@ -365,6 +370,8 @@ void ExecutionContext::set_profile(size_t p) {
     fail_bad_input("profile ", p, " does not exist (the engine has ", d.profiles.size(), ")");
   profile_ = p;
   state_->arena = plan::AlignedBuffer::allocate(d.memory[p].arena_bytes);
+  state_->shaped_plan.reset();
+  state_->shaped_plan_done = false;
   state_->shapes.assign(d.io.size(), std::nullopt);
   for (size_t i = 0; i < d.io.size(); ++i)
     if (d.io[i].is_input && d.io[i].shape.is_static()) state_->shapes[i] = *d.io[i].shape.static_dims();
@@ -517,7 +524,33 @@ void ExecutionContext::execute() {
   const EngineData& d = *engine_->data_;
   State& st = *state_;
   st.ran = false;
-  const MemoryPlan& mp = d.memory[profile_];
+  const MemoryPlan* plan = &d.memory[profile_];
+  if (plan->dynamic_tensors > 0 && d.profiles.empty()) {
+    // Activations of unknown size at build time: plan them for these input shapes (once per set of shapes).
+    std::vector<std::vector<int64_t>> key;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> named;
+    for (size_t i = 0; i < d.io.size(); ++i)
+      if (d.io[i].is_input && st.shapes[i]) {
+        key.push_back(*st.shapes[i]);
+        named.emplace_back(d.io[i].name, *st.shapes[i]);
+      }
+    if (!st.shaped_plan_done || st.shaped_plan_key != key) {
+      st.shaped_plan.reset();
+      st.shaped_plan_key = key;
+      st.shaped_plan_done = true;
+      try {
+        MemoryPlan mp2 = plan_memory_for_inputs(d, named);
+        if (mp2.arena_bytes <= limits().max_tensor_bytes) {
+          if (mp2.arena_bytes > st.arena.size) st.arena = plan::AlignedBuffer::allocate(mp2.arena_bytes);
+          st.shaped_plan = std::move(mp2);
+        }
+      } catch (const Error&) {
+        // Shapes the model rejects: the run itself reports them; every activation is allocated.
+      }
+    }
+    if (st.shaped_plan) plan = &*st.shaped_plan;
+  }
+  const MemoryPlan& mp = *plan;
   uint8_t* const arena = st.arena.data.get();
   auto in_arena = [&](const Tensor& t) {
     if (!t.is_valid() || t.dtype() == DType::kString || t.nbytes() == 0) return false;
