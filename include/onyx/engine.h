@@ -62,7 +62,7 @@ struct PlanSummary {
     size_t dynamic_tensors = 0;     // activations whose size is unknown at build (allocated per run)
   };
   std::vector<Memory> memory;
-  // "op_type → kernel" counts, e.g. {"Conv", "cpu.conv_gemm", 53}.
+  // "op_type → kernel" counts, e.g. {"Conv", "cpu.conv", 53}.
   struct KernelCount {
     std::string op_type, kernel;
     size_t count = 0;
