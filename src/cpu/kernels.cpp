@@ -119,6 +119,33 @@ ONYX_CPU_CLONES void add_scalar_row(float* y, float c, int64_t n) {
   for (int64_t j = 0; j < n; ++j) y[j] += c;
 }
 
+// One output row of a depthwise 2-D conv: y[ow] = bias + sum over taps inside the input of w * x. `ih0` is the
+// input row of kernel row 0 (may be outside the input).
+ONYX_CPU_CLONES void depthwise_row(const float* x, int64_t W, int64_t H, int64_t ih0, int64_t dh, const float* w,
+                                   int64_t KH, int64_t KW, int64_t sw, int64_t dw, int64_t pw, float bias, float* y,
+                                   int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) y[ow] = 0.0f;
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    const int64_t ih = ih0 + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    const float* xr = x + ih * W;
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const float wv = w[kh * KW + kw];
+      const int64_t off = kw * dw - pw;  // iw = ow * sw + off
+      // ow range with 0 <= iw < W.
+      int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+      int64_t hi = W - 1 - off < 0 ? -1 : (W - 1 - off) / sw;
+      if (hi > OW - 1) hi = OW - 1;
+      if (sw == 1) {
+        for (int64_t ow = lo; ow <= hi; ++ow) y[ow] += wv * xr[ow + off];
+      } else {
+        for (int64_t ow = lo; ow <= hi; ++ow) y[ow] += wv * xr[ow * sw + off];
+      }
+    }
+  }
+  for (int64_t ow = 0; ow < OW; ++ow) y[ow] += bias;
+}
+
 // ---- Conv and onyx.FusedConv (Conv + residual + activation): im2col (skipped for 1x1 stride-1 convs) and one
 // gemm per image and group, split over the threads; bias, residual and activation run on each slice.
 
@@ -190,7 +217,27 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
       if (need_epilogue) ep(0, mg, 0, osz);
     }
   };
-  if (s.group == 1) {
+  if (s.group == s.c && s.m == s.c && g.nd() == 2) {
+    // Depthwise 2-D: direct, one plane per task (an im2col gemm would have M = 1).
+    const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.k[0], KW = g.k[1];
+    parallel_for(s.n * s.c, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t pl = p0; pl < p1; ++pl) {
+        const int64_t c = pl % s.c;
+        const float* xp = xd + pl * H * W;
+        const float* wp = wd + c * KH * KW;
+        float* yp = yd + pl * OH * OW;
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          float* yr = yp + oh * OW;
+          depthwise_row(xp, W, H, oh * g.stride[0] - g.pb[0], g.dil[0], wp, KH, KW, g.stride[1], g.dil[1], g.pb[1],
+                        bd ? bd[c] : 0.0f, yr, OW);
+        }
+        if (zd || act.act != Act::kNone) {
+          if (zd) bias_residual_row(yp, zd + pl * OH * OW, 0.0f, OH * OW);
+          apply_activation(act, yp, OH * OW);
+        }
+      }
+    });
+  } else if (s.group == 1) {
     for (int64_t n = 0; n < s.n; ++n) one(n, 0, true);
   } else {
     // Grouped / depthwise: many small gemms, one (image, group) per task on a single thread.

@@ -176,6 +176,21 @@ TEST_P(CpuKernels, FusedConvResidualAndEveryActivation) {
             attr_float("activation_beta", 0.75f)},
            "cpu.conv"});
   }
+  // Depthwise (direct kernel): dilation, 5x5, residual, stride 2; and a channel multiplier (grouped gemm path).
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({2, 7, 9, 10}, 39), random_tensor({7, 1, 5, 5}, 40), random_tensor({7}, 41),
+          random_tensor({2, 7, 5, 10}, 42)},
+         {attr_int("group", 7), attr_ints("dilations", {2, 1}), attr_ints("pads", {2, 2, 2, 2}),
+          attr_string("activation", "HardSwish")},
+         "cpu.conv"});
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 6, 11, 12}, 43), random_tensor({6, 1, 3, 3}, 44), random_tensor({6}, 45)},
+         {attr_int("group", 6), attr_ints("strides", {2, 2}), attr_ints("pads", {0, 1, 1, 0}),
+          attr_string("activation", "Relu")},
+         "cpu.conv"});
+  check({"", "Conv", 17, {random_tensor({1, 3, 6, 5}, 46), random_tensor({6, 1, 3, 3}, 47)},
+         {attr_int("group", 3), attr_ints("pads", {1, 1, 1, 1})},
+         "cpu.conv"});
   // Without residual and bias.
   check({"onyx", "FusedConv", 1, {random_tensor({1, 3, 6, 6}, 34), random_tensor({4, 3, 1, 1}, 35)},
          {attr_string("activation", "Relu")},
