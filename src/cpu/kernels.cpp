@@ -146,6 +146,42 @@ ONYX_CPU_CLONES void depthwise_row(const float* x, int64_t W, int64_t H, int64_t
   for (int64_t ow = 0; ow < OW; ++ow) y[ow] += bias;
 }
 
+// 2-D im2col: col [C * KH * KW, OH * OW]; each row copies the valid run of every output row (memcpy at stride
+// 1) and zero-fills the padding around it.
+void im2col_2d(const float* x, int64_t C, const nn::Geom& g, float* col) {
+  const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.k[0], KW = g.k[1];
+  const int64_t sh = g.stride[0], sw = g.stride[1], dh = g.dil[0], dw = g.dil[1], pt = g.pb[0], pl = g.pb[1];
+  const int64_t osz = OH * OW;
+  parallel_for(C * KH * KW, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, osz)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
+      const float* xc = x + c * H * W;
+      float* dst = col + r * osz;
+      const int64_t off = kw * dw - pl;  // iw = ow * sw + off
+      int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+      int64_t hi = W - 1 - off < 0 ? -1 : (W - 1 - off) / sw;
+      if (hi > OW - 1) hi = OW - 1;
+      if (lo > OW) lo = OW;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        float* d = dst + oh * OW;
+        const int64_t ih = oh * sh - pt + kh * dh;
+        if (ih < 0 || ih >= H || hi < lo) {
+          std::fill(d, d + OW, 0.0f);
+          continue;
+        }
+        const float* xr = xc + ih * W;
+        std::fill(d, d + lo, 0.0f);
+        if (sw == 1) {
+          std::copy(xr + lo + off, xr + hi + 1 + off, d + lo);
+        } else {
+          for (int64_t ow = lo; ow <= hi; ++ow) d[ow] = xr[ow * sw + off];
+        }
+        std::fill(d + hi + 1, d + OW, 0.0f);
+      }
+    }
+  });
+}
+
 // ---- Conv and onyx.FusedConv (Conv + residual + activation): im2col (skipped for 1x1 stride-1 convs) and one
 // gemm per image and group, split over the threads; bias, residual and activation run on each slice.
 
@@ -195,7 +231,10 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
     const float* src = xg;
     if (!pointwise) {
       float* col = scratch(0, static_cast<size_t>(kdim * osz));
-      nn::im2col(xg, cg, g, col, 0.0f);
+      if (g.nd() == 2)
+        im2col_2d(xg, cg, g, col);
+      else
+        nn::im2col(xg, cg, g, col, 0.0f);
       src = col;
     }
     const int64_t off = (n * s.m + gi * mg) * osz;

@@ -143,6 +143,11 @@ TEST_P(CpuKernels, ConvOddSizesStridesPadsDilations) {
          {random_tensor({1, 2, 9, 8}, 4), random_tensor({3, 2, 3, 3}, 5), Tensor()},
          {attr_ints("dilations", {2, 1}), attr_string("auto_pad", "SAME_UPPER")},
          "cpu.conv"});
+  // A kernel wider than the input (rows and columns entirely in the padding), stride 3 with dilation.
+  check({"", "Conv", 17, {random_tensor({1, 2, 3, 2}, 22), random_tensor({2, 2, 5, 5}, 23)},
+         {attr_ints("pads", {2, 2, 2, 2})}, "cpu.conv"});
+  check({"", "Conv", 17, {random_tensor({1, 2, 13, 14}, 24), random_tensor({3, 2, 3, 3}, 25)},
+         {attr_ints("pads", {3, 1, 0, 4}), attr_ints("strides", {3, 3}), attr_ints("dilations", {2, 3})}, "cpu.conv"});
   // Pointwise (no im2col), grouped and depthwise.
   check({"", "Conv", 17, {random_tensor({2, 5, 7, 9}, 6), random_tensor({3, 5, 1, 1}, 7)}, {}, "cpu.conv"});
   check({"", "Conv", 17,
