@@ -146,9 +146,9 @@ ONYX_CPU_CLONES void depthwise_row(const float* x, int64_t W, int64_t H, int64_t
   for (int64_t ow = 0; ow < OW; ++ow) y[ow] += bias;
 }
 
-// 2-D im2col: col [C * KH * KW, OH * OW]; each row copies the valid run of every output row (memcpy at stride
+// 2-D im2col: col [C * KH * KW, OH * OW] (rows `ld` floats apart); each row copies the valid run of every output row (memcpy at stride
 // 1) and zero-fills the padding around it.
-void im2col_2d(const float* x, int64_t C, const nn::Geom& g, float* col) {
+void im2col_2d(const float* x, int64_t C, const nn::Geom& g, float* col, int64_t ld) {
   const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.k[0], KW = g.k[1];
   const int64_t sh = g.stride[0], sw = g.stride[1], dh = g.dil[0], dw = g.dil[1], pt = g.pb[0], pl = g.pb[1];
   const int64_t osz = OH * OW;
@@ -156,7 +156,7 @@ void im2col_2d(const float* x, int64_t C, const nn::Geom& g, float* col) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t c = r / (KH * KW), kh = (r / KW) % KH, kw = r % KW;
       const float* xc = x + c * H * W;
-      float* dst = col + r * osz;
+      float* dst = col + r * ld;
       const int64_t off = kw * dw - pl;  // iw = ow * sw + off
       int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
       int64_t hi = W - 1 - off < 0 ? -1 : (W - 1 - off) / sw;
@@ -232,7 +232,7 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
     if (!pointwise) {
       float* col = scratch(0, static_cast<size_t>(kdim * osz));
       if (g.nd() == 2)
-        im2col_2d(xg, cg, g, col);
+        im2col_2d(xg, cg, g, col, osz);
       else
         nn::im2col(xg, cg, g, col, 0.0f);
       src = col;
@@ -276,6 +276,36 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
         }
       }
     });
+  } else if (s.group == 1 && s.n > 1 && osz <= 1024 && (pointwise || g.nd() == 2)) {
+    // Small images in a batch: one gemm over all of them (weights packed once, not once per image). The images'
+    // columns go side by side into col [kdim, N * osz]; the product [M, N * osz] is scattered back to NCHW by the
+    // epilogue, which also adds bias / residual and applies the activation.
+    const int64_t ncols = s.n * osz;
+    float* col = scratch(0, static_cast<size_t>(kdim * ncols));
+    float* prod = scratch(2, static_cast<size_t>(s.m * ncols));
+    for (int64_t n = 0; n < s.n; ++n) {
+      const float* xn = xd + n * s.c * isz;
+      if (pointwise) {
+        parallel_for(kdim, std::max<int64_t>(1, 16384 / osz), [&](int64_t r0, int64_t r1) {
+          for (int64_t r = r0; r < r1; ++r) std::copy(xn + r * osz, xn + (r + 1) * osz, col + r * ncols + n * osz);
+        });
+      } else {
+        im2col_2d(xn, s.c, g, col + n * osz, ncols);
+      }
+    }
+    const GemmEpilogue scatter = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        for (int64_t j = j0; j < j1;) {
+          const int64_t n = j / osz, p = j % osz, w = std::min(j1 - j, osz - p);
+          float* dst = yd + (n * s.m + i) * osz + p;
+          std::copy(prod + i * ncols + j, prod + i * ncols + j + w, dst);
+          if (bd || zd) bias_residual_row(dst, zd ? zd + (n * s.m + i) * osz + p : nullptr, bd ? bd[i] : 0.0f, w);
+          apply_activation(act, dst, w);
+          j += w;
+        }
+      }
+    };
+    gemm_parallel(false, false, s.m, ncols, kdim, 1.0f, wd, kdim, col, ncols, 0.0f, prod, ncols, &scatter);
   } else if (s.group == 1) {
     for (int64_t n = 0; n < s.n; ++n) one(n, 0, true);
   } else {

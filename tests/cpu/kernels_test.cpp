@@ -148,6 +148,15 @@ TEST_P(CpuKernels, ConvOddSizesStridesPadsDilations) {
          {attr_ints("pads", {2, 2, 2, 2})}, "cpu.conv"});
   check({"", "Conv", 17, {random_tensor({1, 2, 13, 14}, 24), random_tensor({3, 2, 3, 3}, 25)},
          {attr_ints("pads", {3, 1, 0, 4}), attr_ints("strides", {3, 3}), attr_ints("dilations", {2, 3})}, "cpu.conv"});
+  // Batches of small images: one gemm over the whole batch (pointwise and 3x3), with residual and activation.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({3, 5, 7, 6}, 26), random_tensor({9, 5, 1, 1}, 27), random_tensor({9}, 28),
+          random_tensor({3, 9, 7, 6}, 29)},
+         {attr_string("activation", "Relu")}, "cpu.conv"});
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({4, 6, 9, 7}, 30), random_tensor({70, 6, 3, 3}, 31), random_tensor({70}, 32)},
+         {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", "Relu")},
+         "cpu.conv"}, 1e-4f, 1e-4f);
   // Pointwise (no im2col), grouped and depthwise.
   check({"", "Conv", 17, {random_tensor({2, 5, 7, 9}, 6), random_tensor({3, 5, 1, 1}, 7)}, {}, "cpu.conv"});
   check({"", "Conv", 17,
