@@ -22,6 +22,33 @@ bool only_output0(const Node& n) {
 
 // ---- MaxPool (2-D, no Indices output)
 
+// One output row: taps visited in the reference's order (kernel row, then column); the first tap inside the input
+// initializes an output, later ones replace it when greater (so NaN behaves as in the reference). An output with no
+// tap inside the input is -inf.
+ONYX_CPU_CLONES void maxpool_row(const float* x, int64_t H, int64_t W, int64_t ih0, int64_t dh, int64_t KH, int64_t KW,
+                                 int64_t sw, int64_t dw, int64_t pw, float* y, float* seen, int64_t OW) {
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    y[ow] = -std::numeric_limits<float>::infinity();
+    seen[ow] = 0.0f;
+  }
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    const int64_t ih = ih0 + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    const float* xr = x + ih * W;
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const int64_t off = kw * dw - pw;  // iw = ow * sw + off
+      int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
+      int64_t hi = W - 1 - off < 0 ? -1 : (W - 1 - off) / sw;
+      if (hi > OW - 1) hi = OW - 1;
+      for (int64_t ow = lo; ow <= hi; ++ow) {
+        const float v = xr[ow * sw + off];
+        y[ow] = (seen[ow] == 0.0f || v > y[ow]) ? v : y[ow];
+        seen[ow] = 1.0f;
+      }
+    }
+  }
+}
+
 bool accepts_maxpool(const Node& n) {
   return is_default_domain(n) && n.op_type == "MaxPool" && input_is_f32(n, 0) && only_output0(n);
 }
@@ -39,30 +66,13 @@ bool run_maxpool(KernelContext& ctx, const OutputAllocator& alloc) {
   const float* xd = x.data<float>();
   float* yd = y.data<float>();
   parallel_for(x.dim(0) * x.dim(1), 1, [&](int64_t p0, int64_t p1) {
+    float* seen = scratch(3, static_cast<size_t>(OW));
     for (int64_t pl = p0; pl < p1; ++pl) {
       const float* xp = xd + pl * H * W;
       float* yp = yd + pl * OH * OW;
-      for (int64_t oh = 0; oh < OH; ++oh) {
-        const int64_t hs = oh * g.stride[0] - g.pb[0];
-        for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t ws = ow * g.stride[1] - g.pb[1];
-          float best = -std::numeric_limits<float>::infinity();
-          bool first = true;
-          for (int64_t kh = 0; kh < g.k[0]; ++kh) {
-            const int64_t ih = hs + kh * g.dil[0];
-            if (ih < 0 || ih >= H) continue;
-            const float* xr = xp + ih * W;
-            for (int64_t kw = 0; kw < g.k[1]; ++kw) {
-              const int64_t iw = ws + kw * g.dil[1];
-              if (iw < 0 || iw >= W) continue;
-              const float v = xr[iw];
-              if (first || v > best) best = v;
-              first = false;
-            }
-          }
-          yp[oh * OW + ow] = best;
-        }
-      }
+      for (int64_t oh = 0; oh < OH; ++oh)
+        maxpool_row(xp, H, W, oh * g.stride[0] - g.pb[0], g.dil[0], g.k[0], g.k[1], g.stride[1], g.dil[1], g.pb[1],
+                    yp + oh * OW, seen, OW);
     }
   });
   ctx.set_output(0, std::move(y));

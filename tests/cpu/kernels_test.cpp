@@ -282,6 +282,12 @@ TEST_P(CpuKernels, Pooling) {
          {random_tensor({1, 2, 10, 7}, 91)},
          {attr_ints("kernel_shape", {2, 3}), attr_ints("dilations", {2, 1}), attr_ints("pads", {0, 2, 1, 0})},
          "cpu.maxpool2d"});
+  // NaN inputs: the first tap inside the input starts the max, later NaNs never win (as the reference).
+  Tensor with_nan = random_tensor({1, 2, 7, 7}, 94);
+  for (int64_t i = 0; i < with_nan.numel(); i += 5) with_nan.data<float>()[i] = std::nanf("");
+  check({"", "MaxPool", 12, {with_nan},
+         {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_ints("strides", {2, 1})},
+         "cpu.maxpool2d"});
   check({"", "GlobalAveragePool", 1, {random_tensor({2, 3, 5, 7}, 92)}, {}, "cpu.global_avgpool"});
   check({"", "GlobalAveragePool", 1, {random_tensor({2, 3, 4}, 93)}, {}, "cpu.global_avgpool"});
 }
