@@ -13,7 +13,9 @@
 // results. One context is used by one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,7 +65,7 @@ struct PlanSummary {
     size_t dynamic_tensors = 0;     // activations whose size is unknown at build (allocated per run)
   };
   std::vector<Memory> memory;
-  // "op_type → kernel" counts, e.g. {"Conv", "cpu.conv_gemm", 53}.
+  // "op_type → kernel" counts, e.g. {"Conv", "cpu.conv", 53}.
   struct KernelCount {
     std::string op_type, kernel;
     size_t count = 0;
@@ -152,6 +154,11 @@ class ExecutionContext {
 
   // Bytes of this context's activation arena.
   size_t arena_bytes() const;
+
+  // Profiling: when set, called after each top-level node of execute() with the node, the kernel that ran it
+  // ("ref" for the reference kernel, else the target kernel's name) and its wall time. nullptr turns it off.
+  using NodeObserver = std::function<void(const Node&, std::string_view kernel, std::chrono::nanoseconds)>;
+  void set_node_observer(NodeObserver fn);
 
  private:
   friend class Engine;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -15,6 +16,27 @@ namespace {
 std::atomic<int> g_threads{0};
 thread_local bool t_in_parallel = false;
 
+// Workers and the caller spin this long for the next region / the region's end before sleeping on a condition
+// variable: kernels run hundreds of short regions per inference, and a futex wake-up costs tens of microseconds.
+constexpr std::chrono::microseconds kSpin{50};
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until pred() or kSpin has passed; returns pred().
+template <typename Pred>
+bool spin_until(Pred pred) {
+  const auto end = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (pred()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > end) return pred();
+  }
+}
+
 class Pool {
  public:
   explicit Pool(int n) {
@@ -24,6 +46,7 @@ class Pool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
+      stopping_ = true;
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -41,9 +64,11 @@ class Pool {
       pending_ = count;
       error_ = nullptr;
       ++generation_;
+      published_.store(generation_, std::memory_order_release);
     }
     cv_.notify_all();
     work();
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> l(mu_);
     done_cv_.wait(l, [&] { return pending_ == 0; });
     task_ = nullptr;
@@ -77,6 +102,7 @@ class Pool {
   void loop() {
     uint64_t seen = 0;
     for (;;) {
+      spin_until([&] { return published_.load(std::memory_order_acquire) != seen || stopping_.load(); });
       {
         std::unique_lock<std::mutex> l(mu_);
         cv_.wait(l, [&] { return stop_ || (generation_ != seen && task_ && next_ < count_); });
@@ -91,8 +117,11 @@ class Pool {
   std::mutex mu_, run_mu_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(int64_t)>* task_ = nullptr;
-  int64_t count_ = 0, next_ = 0, pending_ = 0;
+  int64_t count_ = 0, next_ = 0;
+  std::atomic<int64_t> pending_{0};  // written under mu_; read without it while spinning
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> published_{0};  // generation_, for spinning workers
+  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
   bool stop_ = false;
 };
@@ -131,5 +160,16 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     if (b < e) fn(b, e);
   });
 }
+
+void parallel_parts(int parts, const std::function<void(int)>& fn) {
+  if (parts <= 0) return;
+  if (parts == 1 || num_threads() <= 1 || t_in_parallel) {
+    for (int t = 0; t < parts; ++t) fn(t);
+    return;
+  }
+  pool().run(parts, [&](int64_t c) { fn(static_cast<int>(c)); });
+}
+
+bool in_parallel_region() { return t_in_parallel; }
 
 }  // namespace onyx

@@ -14,4 +14,11 @@ void set_num_threads(int n);
 // Blocks until all chunks finish; rethrows the first exception a chunk threw. Nested calls run serially.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
+// Runs fn(t) for t in [0, parts) with each part on its own thread when possible (parts <= num_threads());
+// nested or single-threaded: serially. For kernels that split work evenly themselves (gemm slices).
+void parallel_parts(int parts, const std::function<void(int)>& fn);
+
+// Whether the calling thread is inside a parallel_for/parallel_parts region (nested calls run serially).
+bool in_parallel_region();
+
 }  // namespace onyx

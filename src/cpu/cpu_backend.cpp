@@ -15,6 +15,7 @@ class CpuRunner : public Runner {
 
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
+  bool supports_layer_profile() const override { return true; }
 
  protected:
   void activate_impl() override {
@@ -45,6 +46,14 @@ class CpuRunner : public Runner {
     for (const auto& [n, v] : feeds) {
       const IoTensor* t = engine_->find_io_tensor(n);
       if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
+    }
+    if (layer_profile()) {
+      context_->set_node_observer([this](const Node& n, std::string_view kernel, std::chrono::nanoseconds t) {
+        std::string op = (n.domain.empty() || n.domain == "ai.onnx" ? "" : n.domain + ".") + n.op_type;
+        record_layer({n.name, op + " [" + std::string(kernel) + "]", std::chrono::duration<double>(t).count()});
+      });
+    } else {
+      context_->set_node_observer(nullptr);
     }
     context_->execute();
     NamedTensors out;

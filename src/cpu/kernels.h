@@ -19,7 +19,7 @@ namespace onyx::cpu {
 using OutputAllocator = std::function<Tensor(size_t i, DType dtype, std::vector<int64_t> dims)>;
 
 struct Kernel {
-  std::string_view name;  // stored in plans: "cpu.conv_gemm"
+  std::string_view name;  // stored in plans: "cpu.conv"
   // Build time: whether this kernel handles the node (types as inferred on the prepared model).
   bool (*accepts)(const Node& node) = nullptr;
   // Run time: reads inputs from `ctx`, gets output storage from `alloc` and sets it with ctx.set_output().

@@ -287,6 +287,13 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
   return plan;
 }
 
+MemoryPlan plan_memory_for_inputs(const EngineData& d,
+                                  const std::vector<std::pair<std::string, std::vector<int64_t>>>& inputs) {
+  OptimizationProfile p;
+  for (const auto& [name, dims] : inputs) p.set_dimensions(name, dims, dims, dims);
+  return plan_memory(d, max_shapes(d.model, &p, 0));
+}
+
 std::string build_plan(Model model, const BuilderConfig& config) {
   if (!model.graph) fail_bad_input("build: no model");
   if (config.target != Target::kCpu && config.target != Target::kCuda)

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_map>
 
 #include "../cpu/kernels.h"
@@ -366,6 +367,11 @@ struct ExecutionContext::State {
   std::vector<Tensor> results;                     // per io tensor (outputs only)
   bool ran = false;
   std::unique_ptr<TargetContext> target;           // GPU targets: the device runtime
+  NodeObserver observer;
+  // Engines without profiles: the memory plan for the input shapes of the last run (planned on first use).
+  std::optional<MemoryPlan> shaped_plan;
+  std::vector<std::vector<int64_t>> shaped_plan_key;
+  bool shaped_plan_done = false;  // planned (or found unplannable) for shaped_plan_key
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
@@ -388,6 +394,8 @@ void ExecutionContext::set_profile(size_t p) {
     state_->target->set_profile(p);
   else
     state_->arena = plan::AlignedBuffer::allocate(d.memory[p].arena_bytes);
+  state_->shaped_plan.reset();
+  state_->shaped_plan_done = false;
   state_->shapes.assign(d.io.size(), std::nullopt);
   for (size_t i = 0; i < d.io.size(); ++i)
     if (d.io[i].is_input && d.io[i].shape.is_static()) state_->shapes[i] = *d.io[i].shape.static_dims();
@@ -421,6 +429,10 @@ bool ExecutionContext::enqueue(void* cuda_stream) {
 
 void ExecutionContext::synchronize() {
   if (state_->target) state_->target->synchronize();
+}
+
+void ExecutionContext::set_node_observer(NodeObserver fn) {
+  state_->observer = std::move(fn);
 }
 
 namespace {
@@ -569,7 +581,33 @@ void ExecutionContext::execute() {
     st.ran = true;
     return;
   }
-  const MemoryPlan& mp = d.memory[profile_];
+  const MemoryPlan* plan = &d.memory[profile_];
+  if (plan->dynamic_tensors > 0 && d.profiles.empty()) {
+    // Activations of unknown size at build time: plan them for these input shapes (once per set of shapes).
+    std::vector<std::vector<int64_t>> key;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> named;
+    for (size_t i = 0; i < d.io.size(); ++i)
+      if (d.io[i].is_input && st.shapes[i]) {
+        key.push_back(*st.shapes[i]);
+        named.emplace_back(d.io[i].name, *st.shapes[i]);
+      }
+    if (!st.shaped_plan_done || st.shaped_plan_key != key) {
+      st.shaped_plan.reset();
+      st.shaped_plan_key = key;
+      st.shaped_plan_done = true;
+      try {
+        MemoryPlan mp2 = plan_memory_for_inputs(d, named);
+        if (mp2.arena_bytes <= limits().max_tensor_bytes) {
+          if (mp2.arena_bytes > st.arena.size) st.arena = plan::AlignedBuffer::allocate(mp2.arena_bytes);
+          st.shaped_plan = std::move(mp2);
+        }
+      } catch (const Error&) {
+        // Shapes the model rejects: the run itself reports them; every activation is allocated.
+      }
+    }
+    if (st.shaped_plan) plan = &*st.shaped_plan;
+  }
+  const MemoryPlan& mp = *plan;
   uint8_t* const arena = st.arena.data.get();
   auto in_arena = [&](const Tensor& t) {
     if (!t.is_valid() || t.dtype() == DType::kString || t.nbytes() == 0) return false;
@@ -610,6 +648,7 @@ void ExecutionContext::execute() {
       return run_subgraph(body, top_env, std::move(bi), 1, d, slots);
     });
     bool done = false;
+    const auto t0 = st.observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (step.kernel) {
       cpu::OutputAllocator alloc = [&](size_t i, DType dtype, std::vector<int64_t> dims) -> Tensor {
         const int id = i < step.outputs.size() ? step.outputs[i] : -1;
@@ -635,6 +674,9 @@ void ExecutionContext::execute() {
       slots[step.outputs[i]] = std::move(outs[i]);
     }
     for (int id : step.free_after) slots[id] = RunValue();
+    if (st.observer)
+      st.observer(n, done ? std::string_view(step.kernel_name) : std::string_view("ref"),
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0));
   }
   size_t out_pos = 0;
   for (size_t i = 0; i < d.io.size(); ++i) {

@@ -22,4 +22,10 @@ void index_graph(EngineData& d, const Graph& g);
 // The arena layout for one profile given the static shapes of values (by name) at the profile's max shapes.
 MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes);
 
+// The arena layout for the given input shapes (by name), for engines built without profiles whose activations
+// have no static size: execution contexts plan once per set of input shapes instead of allocating every run.
+// kBadInput when the shapes contradict the model.
+MemoryPlan plan_memory_for_inputs(const EngineData& d,
+                                  const std::vector<std::pair<std::string, std::vector<int64_t>>>& inputs);
+
 }  // namespace onyx

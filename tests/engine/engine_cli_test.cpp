@@ -24,7 +24,7 @@ TEST(EngineCli, BuildInspectAndRun) {
   EXPECT_NE(r.out.find("profile 0: min [1,3,32,32] opt [2,3,32,32] max [4,3,32,32]"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("arena "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("FusedConv -> cpu.fused_conv_gemm x2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FusedConv -> cpu.conv x2"), std::string::npos) << r.out;
   r = run_onyx({"inspect", "plan", plan, "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("\"arena_bytes\""), std::string::npos);

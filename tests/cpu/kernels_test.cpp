@@ -1,0 +1,377 @@
+// cpu target kernels against the reference kernels of the same node, on random data with odd sizes (so gemm slices,
+// tails of vector loops and im2col edges are all hit), including in-place outputs and run-time fallbacks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/parallel.h"
+#include "cpu/kernels.h"
+#include "ops/op.h"
+#include "ops/op_test_util.h"
+
+namespace onyx {
+namespace {
+
+using test::attr_float;
+using test::attr_int;
+using test::attr_ints;
+using test::attr_string;
+
+Tensor random_tensor(std::vector<int64_t> dims, uint32_t seed, float lo = -2.f, float hi = 2.f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  Tensor t(DType::kFloat32, std::move(dims));
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(gen);
+  return t;
+}
+
+struct Case {
+  std::string domain;  // "" or "onyx"
+  std::string op;
+  int64_t opset = 17;
+  std::vector<Tensor> inputs;  // an invalid Tensor = absent optional input
+  std::vector<Attribute> attrs;
+  std::string kernel;     // the cpu kernel expected to take the node
+  bool in_place = false;  // the output is written over input 0 (same dims and dtype)
+};
+
+struct Ran {
+  bool handled = false;
+  Tensor cpu, ref;
+};
+
+Ran run_both(const Case& c) {
+  Graph g;
+  std::vector<Value*> ins;
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    if (!c.inputs[i].is_valid()) {
+      ins.push_back(nullptr);
+      continue;
+    }
+    Value* v = g.add_value("i" + std::to_string(i));
+    v->type = TypeInfo::tensor(c.inputs[i].dtype(), Shape::from_dims(c.inputs[i].dims()));
+    ins.push_back(v);
+  }
+  Node* n = g.add_node(c.op, c.domain, ins, {g.add_value("y")}, "node");
+  n->opset = c.opset;
+  n->attributes = c.attrs;
+  const cpu::Kernel* k = cpu::choose_kernel(*n);
+  Ran r;
+  EXPECT_NE(k, nullptr) << c.op << " has no cpu kernel";
+  if (!k) return r;
+  EXPECT_EQ(k->name, c.kernel);
+  EXPECT_EQ(cpu::find_kernel(k->name), k);
+
+  std::vector<RunValue> in_values;
+  for (const Tensor& t : c.inputs) in_values.push_back(t.is_valid() ? RunValue(t.clone()) : RunValue());
+  std::vector<const RunValue*> in_ptrs;
+  for (size_t i = 0; i < in_values.size(); ++i) in_ptrs.push_back(c.inputs[i].is_valid() ? &in_values[i] : nullptr);
+  auto no_subgraphs = [](const Graph&, std::vector<RunValue>) -> std::vector<RunValue> {
+    fail_unsupported("no subgraphs here");
+  };
+  {
+    std::vector<RunValue> outs(1);
+    KernelContext ctx(*n, in_ptrs, outs, no_subgraphs);
+    const cpu::OutputAllocator alloc = [&](size_t, DType dt, std::vector<int64_t> dims) {
+      if (c.in_place) {
+        Tensor& x = in_values[0].tensor;
+        EXPECT_EQ(dims, x.dims());
+        return Tensor::borrow(dt, std::move(dims), x.raw_data());
+      }
+      return Tensor(dt, std::move(dims));
+    };
+    r.handled = k->run(ctx, alloc);
+    if (r.handled) r.cpu = outs[0].tensor.clone();
+  }
+  {
+    std::vector<RunValue> ref_values;
+    for (const Tensor& t : c.inputs) ref_values.push_back(t.is_valid() ? RunValue(t) : RunValue());
+    std::vector<const RunValue*> ref_ptrs;
+    for (size_t i = 0; i < ref_values.size(); ++i) ref_ptrs.push_back(c.inputs[i].is_valid() ? &ref_values[i] : nullptr);
+    std::vector<RunValue> outs(1);
+    KernelContext ctx(*n, ref_ptrs, outs, no_subgraphs);
+    const OpSchema* s = OpRegistry::instance().find(c.domain, c.op, c.opset);
+    EXPECT_TRUE(s && s->run);
+    s->run(ctx);
+    r.ref = outs[0].tensor;
+  }
+  return r;
+}
+
+void expect_close(const Tensor& got, const Tensor& want, float rtol = 1e-4f, float atol = 1e-5f) {
+  ASSERT_EQ(got.dims(), want.dims());
+  ASSERT_EQ(got.dtype(), want.dtype());
+  const Tensor g = got.cast(DType::kFloat64), w = want.cast(DType::kFloat64);
+  const double* gp = g.data<double>();
+  const double* wp = w.data<double>();
+  int bad = 0;
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    const bool both_nan = std::isnan(gp[i]) && std::isnan(wp[i]);
+    if (!both_nan && !(std::fabs(gp[i] - wp[i]) <= atol + rtol * std::fabs(wp[i]))) {
+      if (++bad <= 5) ADD_FAILURE() << "element " << i << ": cpu " << gp[i] << ", ref " << wp[i];
+    }
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+void check(const Case& c, float rtol = 1e-4f, float atol = 1e-5f) {
+  SCOPED_TRACE(c.domain + "." + c.op + " -> " + c.kernel);
+  Ran r = run_both(c);
+  ASSERT_TRUE(r.handled) << "the kernel fell back at run time";
+  expect_close(r.cpu, r.ref, rtol, atol);
+}
+
+// Runs each check with 1 and 2 threads (the gemm slices and parallel_for chunks differ).
+class CpuKernels : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    saved_ = num_threads();
+    set_num_threads(GetParam());
+  }
+  void TearDown() override { set_num_threads(saved_); }
+  int saved_ = 1;
+};
+
+TEST_P(CpuKernels, ConvOddSizesStridesPadsDilations) {
+  check({"", "Conv", 17,
+         {random_tensor({2, 3, 7, 5}, 1), random_tensor({4, 3, 3, 2}, 2), random_tensor({4}, 3)},
+         {attr_ints("strides", {2, 1}), attr_ints("pads", {1, 0, 1, 1})},
+         "cpu.conv"});
+  check({"", "Conv", 17,
+         {random_tensor({1, 2, 9, 8}, 4), random_tensor({3, 2, 3, 3}, 5), Tensor()},
+         {attr_ints("dilations", {2, 1}), attr_string("auto_pad", "SAME_UPPER")},
+         "cpu.conv"});
+  // A kernel wider than the input (rows and columns entirely in the padding), stride 3 with dilation.
+  check({"", "Conv", 17, {random_tensor({1, 2, 3, 2}, 22), random_tensor({2, 2, 5, 5}, 23)},
+         {attr_ints("pads", {2, 2, 2, 2})}, "cpu.conv"});
+  check({"", "Conv", 17, {random_tensor({1, 2, 13, 14}, 24), random_tensor({3, 2, 3, 3}, 25)},
+         {attr_ints("pads", {3, 1, 0, 4}), attr_ints("strides", {3, 3}), attr_ints("dilations", {2, 3})}, "cpu.conv"});
+  // Batches of small images: one gemm over the whole batch (pointwise and 3x3), with residual and activation.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({3, 5, 7, 6}, 26), random_tensor({9, 5, 1, 1}, 27), random_tensor({9}, 28),
+          random_tensor({3, 9, 7, 6}, 29)},
+         {attr_string("activation", "Relu")}, "cpu.conv"});
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({4, 6, 9, 7}, 30), random_tensor({70, 6, 3, 3}, 31), random_tensor({70}, 32)},
+         {attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", "Relu")},
+         "cpu.conv"}, 1e-4f, 1e-4f);
+  // Pointwise (no im2col), grouped and depthwise.
+  check({"", "Conv", 17, {random_tensor({2, 5, 7, 9}, 6), random_tensor({3, 5, 1, 1}, 7)}, {}, "cpu.conv"});
+  check({"", "Conv", 17,
+         {random_tensor({2, 4, 6, 5}, 8), random_tensor({6, 2, 3, 3}, 9), random_tensor({6}, 10)},
+         {attr_int("group", 2), attr_ints("pads", {1, 1, 1, 1})},
+         "cpu.conv"});
+  check({"", "Conv", 17,
+         {random_tensor({1, 5, 6, 7}, 11), random_tensor({5, 1, 3, 3}, 12), random_tensor({5}, 13)},
+         {attr_int("group", 5), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})},
+         "cpu.conv"});
+  // Large enough to split the gemm over threads (along N and along M), 1-D and 3-D convs.
+  check({"", "Conv", 17, {random_tensor({1, 16, 33, 31}, 14), random_tensor({40, 16, 3, 3}, 15)}, {}, "cpu.conv"},
+        1e-4f, 1e-4f);
+  check({"", "Conv", 17, {random_tensor({2, 64, 5, 3}, 16), random_tensor({200, 64, 1, 1}, 17)}, {}, "cpu.conv"},
+        1e-4f, 1e-4f);
+  check({"", "Conv", 17, {random_tensor({2, 3, 11}, 18), random_tensor({4, 3, 3}, 19)}, {attr_ints("pads", {2, 1})},
+         "cpu.conv"});
+  check({"", "Conv", 17, {random_tensor({1, 2, 4, 5, 3}, 20), random_tensor({3, 2, 2, 3, 2}, 21)}, {},
+         "cpu.conv"});
+}
+
+TEST_P(CpuKernels, FusedConvResidualAndEveryActivation) {
+  const std::vector<int64_t> out = {2, 6, 5, 4};
+  for (const char* act : {"", "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu",
+                          "GeluTanh"}) {
+    SCOPED_TRACE(act);
+    check({"onyx", "FusedConv", 1,
+           {random_tensor({2, 3, 5, 4}, 30), random_tensor({6, 3, 3, 3}, 31), random_tensor({6}, 32),
+            random_tensor(out, 33)},
+           {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", act), attr_float("activation_alpha", -0.5f),
+            attr_float("activation_beta", 0.75f)},
+           "cpu.conv"});
+  }
+  // Depthwise (direct kernel): dilation, 5x5, residual, stride 2; and a channel multiplier (grouped gemm path).
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({2, 7, 9, 10}, 39), random_tensor({7, 1, 5, 5}, 40), random_tensor({7}, 41),
+          random_tensor({2, 7, 5, 10}, 42)},
+         {attr_int("group", 7), attr_ints("dilations", {2, 1}), attr_ints("pads", {2, 2, 2, 2}),
+          attr_string("activation", "HardSwish")},
+         "cpu.conv"});
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 6, 11, 12}, 43), random_tensor({6, 1, 3, 3}, 44), random_tensor({6}, 45)},
+         {attr_int("group", 6), attr_ints("strides", {2, 2}), attr_ints("pads", {0, 1, 1, 0}),
+          attr_string("activation", "Relu")},
+         "cpu.conv"});
+  check({"", "Conv", 17, {random_tensor({1, 3, 6, 5}, 46), random_tensor({6, 1, 3, 3}, 47)},
+         {attr_int("group", 3), attr_ints("pads", {1, 1, 1, 1})},
+         "cpu.conv"});
+  // Without residual and bias.
+  check({"onyx", "FusedConv", 1, {random_tensor({1, 3, 6, 6}, 34), random_tensor({4, 3, 1, 1}, 35)},
+         {attr_string("activation", "Relu")},
+         "cpu.conv"});
+}
+
+TEST_P(CpuKernels, ConvResidualOfAnotherShapeFallsBack) {
+  Case c{"onyx", "FusedConv", 1,
+         {random_tensor({1, 3, 5, 4}, 36), random_tensor({6, 3, 3, 3}, 37), Tensor(), random_tensor({1, 6, 1, 1}, 38)},
+         {attr_ints("pads", {1, 1, 1, 1})},
+         "cpu.conv"};
+  EXPECT_FALSE(run_both(c).handled);
+}
+
+TEST_P(CpuKernels, MatMulBatchingAndBroadcast) {
+  check({"", "MatMul", 13, {random_tensor({3, 5, 7}, 40), random_tensor({7, 9}, 41)}, {}, "cpu.matmul"});
+  check({"", "MatMul", 13, {random_tensor({2, 1, 4, 6}, 42), random_tensor({3, 6, 5}, 43)}, {}, "cpu.matmul"});
+  check({"", "MatMul", 13, {random_tensor({7}, 44), random_tensor({2, 7, 4}, 45)}, {}, "cpu.matmul"});
+  check({"", "MatMul", 13, {random_tensor({5, 7}, 46), random_tensor({7}, 47)}, {}, "cpu.matmul"});
+  check({"", "MatMul", 13, {random_tensor({130, 300}, 48), random_tensor({300, 70}, 49)}, {}, "cpu.matmul"}, 1e-4f,
+        1e-4f);
+  check({"", "MatMul", 13, {random_tensor({4, 3, 60, 64}, 50), random_tensor({4, 3, 64, 60}, 51)}, {}, "cpu.matmul"},
+        1e-4f, 1e-4f);
+}
+
+TEST_P(CpuKernels, FusedMatMulBiasAndActivations) {
+  for (const char* act : {"", "Relu", "Gelu", "GeluTanh", "Sigmoid", "Tanh", "HardSwish"}) {
+    SCOPED_TRACE(act);
+    check({"onyx", "FusedMatMul", 1,
+           {random_tensor({2, 9, 33}, 60), random_tensor({33, 17}, 61), random_tensor({17}, 62)},
+           {attr_string("activation", act)},
+           "cpu.matmul"});
+  }
+  // Full-shape bias, bias [1, N], batched B.
+  check({"onyx", "FusedMatMul", 1,
+         {random_tensor({2, 9, 33}, 63), random_tensor({33, 17}, 64), random_tensor({2, 9, 17}, 65)},
+         {},
+         "cpu.matmul"});
+  check({"onyx", "FusedMatMul", 1,
+         {random_tensor({3, 4, 8}, 66), random_tensor({3, 8, 5}, 67), random_tensor({1, 5}, 68)},
+         {attr_string("activation", "Relu")},
+         "cpu.matmul"});
+  // The Gemm form: transB and alpha, bias as Gemm's C ([N], [M, 1], [M, N], scalar).
+  for (const std::vector<int64_t>& bias : std::vector<std::vector<int64_t>>{{20}, {11, 1}, {11, 20}, {1}}) {
+    check({"onyx", "FusedMatMul", 1,
+           {random_tensor({11, 13}, 69), random_tensor({20, 13}, 70), random_tensor(bias, 71)},
+           {attr_int("transB", 1), attr_float("alpha", 0.5f), attr_string("activation", "Gelu")},
+           "cpu.matmul"});
+  }
+}
+
+TEST_P(CpuKernels, GemmTransposesAlphaBetaAndC) {
+  for (int ta = 0; ta < 2; ++ta)
+    for (int tb = 0; tb < 2; ++tb) {
+      const int64_t m = 37, k = 19, n = 45;
+      Tensor a = ta ? random_tensor({k, m}, 80) : random_tensor({m, k}, 80);
+      Tensor b = tb ? random_tensor({n, k}, 81) : random_tensor({k, n}, 81);
+      for (const std::vector<int64_t>& c : std::vector<std::vector<int64_t>>{{n}, {m, 1}, {m, n}, {1, 1}, {1, n}}) {
+        check({"", "Gemm", 13,
+               {a, b, random_tensor(c, 82)},
+               {attr_int("transA", ta), attr_int("transB", tb), attr_float("alpha", 1.5f), attr_float("beta", -0.25f)},
+               "cpu.gemm"});
+      }
+      check({"", "Gemm", 13, {a, b}, {attr_int("transA", ta), attr_int("transB", tb)}, "cpu.gemm"});
+    }
+}
+
+TEST_P(CpuKernels, Pooling) {
+  check({"", "MaxPool", 12,
+         {random_tensor({2, 3, 9, 8}, 90)},
+         {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1}),
+          attr_int("ceil_mode", 1)},
+         "cpu.maxpool2d"});
+  check({"", "MaxPool", 12,
+         {random_tensor({1, 2, 10, 7}, 91)},
+         {attr_ints("kernel_shape", {2, 3}), attr_ints("dilations", {2, 1}), attr_ints("pads", {0, 2, 1, 0})},
+         "cpu.maxpool2d"});
+  // NaN inputs: the first tap inside the input starts the max, later NaNs never win (as the reference).
+  Tensor with_nan = random_tensor({1, 2, 7, 7}, 94);
+  for (int64_t i = 0; i < with_nan.numel(); i += 5) with_nan.data<float>()[i] = std::nanf("");
+  check({"", "MaxPool", 12, {with_nan},
+         {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {1, 1, 1, 1}), attr_ints("strides", {2, 1})},
+         "cpu.maxpool2d"});
+  check({"", "GlobalAveragePool", 1, {random_tensor({2, 3, 5, 7}, 92)}, {}, "cpu.global_avgpool"});
+  check({"", "GlobalAveragePool", 1, {random_tensor({2, 3, 4}, 93)}, {}, "cpu.global_avgpool"});
+}
+
+TEST_P(CpuKernels, SoftmaxLastAxisAndInPlace) {
+  check({"", "Softmax", 13, {random_tensor({3, 4, 37}, 100, -20.f, 20.f)}, {}, "cpu.softmax_last_axis"});
+  check({"", "Softmax", 11, {random_tensor({3, 4, 37}, 101)}, {attr_int("axis", 2)}, "cpu.softmax_last_axis"});
+  Case in_place{"", "Softmax", 13, {random_tensor({5, 129}, 102)}, {}, "cpu.softmax_last_axis", true};
+  check(in_place);
+  // Another axis: the reference runs.
+  Case other{"", "Softmax", 13, {random_tensor({3, 4, 5}, 103)}, {attr_int("axis", 1)}, "cpu.softmax_last_axis"};
+  EXPECT_FALSE(run_both(other).handled);
+}
+
+TEST_P(CpuKernels, LayerNormalization) {
+  check({"", "LayerNormalization", 17,
+         {random_tensor({2, 5, 33}, 110), random_tensor({33}, 111), random_tensor({33}, 112)},
+         {attr_float("epsilon", 1e-3f)},
+         "cpu.layer_norm"});
+  check({"", "LayerNormalization", 17, {random_tensor({2, 5, 6}, 113), random_tensor({5, 6}, 114)},
+         {attr_int("axis", -2)},
+         "cpu.layer_norm"});
+  check({"onyx", "LayerNormalization", 1,
+         {random_tensor({4, 768}, 115), random_tensor({768}, 116), random_tensor({768}, 117)},
+         {},
+         "cpu.layer_norm"});
+  Case in_place{"", "LayerNormalization", 17, {random_tensor({3, 65}, 118), random_tensor({65}, 119)}, {},
+                "cpu.layer_norm", true};
+  check(in_place);
+}
+
+TEST_P(CpuKernels, AttentionMasksAndScales) {
+  const Tensor q = random_tensor({2, 3, 5, 4}, 120), kt = random_tensor({2, 3, 4, 7}, 121),
+               v = random_tensor({2, 3, 7, 6}, 122);
+  check({"onyx", "Attention", 1, {q, kt, v}, {}, "cpu.attention"});
+  check({"onyx", "Attention", 1, {q, kt, v, random_tensor({2, 1, 1, 7}, 123, -5.f, 0.f)},
+         {attr_float("scale", 2.0f), attr_int("scale_is_divisor", 1)},
+         "cpu.attention"});
+  check({"onyx", "Attention", 1, {q, kt, v, random_tensor({5, 7}, 124)}, {attr_float("scale", 0.125f)},
+         "cpu.attention"});
+  check({"onyx", "Attention", 1, {q, kt, v, random_tensor({2, 3, 5, 7}, 125)}, {}, "cpu.attention"});
+  // 3-D, one batch dim.
+  check({"onyx", "Attention", 1,
+         {random_tensor({4, 9, 8}, 126), random_tensor({4, 8, 11}, 127), random_tensor({4, 11, 8}, 128),
+          random_tensor({1, 1, 11}, 129)},
+         {},
+         "cpu.attention"});
+  // A mask that would broadcast the scores up: the reference runs.
+  Case bigger{"onyx", "Attention", 1, {q, kt, v, random_tensor({4, 2, 3, 5, 7}, 130)}, {}, "cpu.attention"};
+  EXPECT_FALSE(run_both(bigger).handled);
+}
+
+TEST_P(CpuKernels, GeluAndTranspose) {
+  check({"", "Gelu", 20, {random_tensor({3, 1001}, 140, -8.f, 8.f)}, {}, "cpu.gelu"});
+  check({"", "Gelu", 20, {random_tensor({3, 1001}, 141, -8.f, 8.f)}, {attr_string("approximate", "tanh")},
+         "cpu.gelu"});
+  Case in_place{"onyx", "Gelu", 1, {random_tensor({77}, 142)}, {}, "cpu.gelu", true};
+  check(in_place);
+  check({"", "Transpose", 13, {random_tensor({2, 3, 4, 5}, 150)}, {attr_ints("perm", {0, 2, 3, 1})}, "cpu.transpose"});
+  check({"", "Transpose", 13, {random_tensor({2, 3, 4, 5}, 151)}, {attr_ints("perm", {3, 1, 0, 2})}, "cpu.transpose"});
+  check({"", "Transpose", 13, {random_tensor({6, 7}, 152)}, {}, "cpu.transpose"});
+  Tensor ints = Tensor::from_vector<int32_t>({2, 3}, {1, 2, 3, 4, 5, 6});
+  check({"", "Transpose", 13, {ints}, {}, "cpu.transpose"});
+}
+
+TEST_P(CpuKernels, EmptyTensors) {
+  check({"", "Conv", 17, {random_tensor({0, 3, 5, 5}, 160), random_tensor({4, 3, 3, 3}, 161)}, {}, "cpu.conv"});
+  check({"", "Softmax", 13, {random_tensor({0, 7}, 162)}, {}, "cpu.softmax_last_axis"});
+  check({"", "Transpose", 13, {random_tensor({0, 7}, 163)}, {}, "cpu.transpose"});
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, CpuKernels, ::testing::Values(1, 2));
+
+TEST(CpuKernelChoice, OtherDtypesGoToTheReference) {
+  Graph g;
+  Value* x = g.add_value("x");
+  x->type = TypeInfo::tensor(DType::kFloat64, Shape::from_dims({1, 2, 3, 3}));
+  Value* w = g.add_value("w");
+  w->type = TypeInfo::tensor(DType::kFloat64, Shape::from_dims({1, 2, 1, 1}));
+  Node* n = g.add_node("Conv", "", {x, w}, {g.add_value("y")}, "conv");
+  n->opset = 17;
+  EXPECT_EQ(cpu::choose_kernel(*n), nullptr);
+  EXPECT_EQ(cpu::find_kernel("cpu.no_such_kernel"), nullptr);
+}
+
+}  // namespace
+}  // namespace onyx
