@@ -126,9 +126,11 @@ def main():
         sys.exit(f"check_model: ONNX Runtime failed on {a.model}")
 
     # A model whose outputs are constant (e.g. a zero-initialized head) would make the comparison meaningless.
+    scale = {}  # largest |expected| per output, printed with the errors to show what the tolerances mean
     with np.load(stem + "-ort.npz") as expected:
         for key in expected.files:
             arr = expected[key]
+            scale[key] = float(np.abs(arr).max()) if arr.size and np.issubdtype(arr.dtype, np.floating) else None
             if arr.size > 1 and np.issubdtype(arr.dtype, np.floating) and np.ptp(arr) == 0:
                 sys.exit(f"check_model: ONNX Runtime output '{key}' of {a.model} is constant: not a meaningful check")
 
@@ -151,10 +153,12 @@ def main():
             for o in outs or [{"output": "-", "passed": False, "max_abs": None, "max_rel": None, "ms": None}]:
                 rec = {"model": name, "opset": int(opset), "batch": a.batch, "seq": a.seq if uses_seq else None,
                        "backend": b, "rtol": float(a.rtol), "atol": float(a.atol), "exit": rc, **o,
+                       "expected_absmax": scale.get(o["output"]),
                        "status": ("XPASS" if ok else "XFAIL") if reason else ("PASS" if ok else "FAIL")}
                 records.append(rec)
                 print(f"RESULT {name} op{opset} b{a.batch}" + (f" s{a.seq}" if uses_seq else "") +
                       f" {b} {o['output']}: {rec['status']} max abs {o['max_abs']} max rel {o['max_rel']}" +
+                      f" (|expected| <= {rec['expected_absmax']})" +
                       (f" (listed: {reason})" if reason else ""), flush=True)
             if reason and ok:
                 print(f"check_model: {name} opset {opset} on {b} is listed in {a.manifest} ({reason}) but passes: "
