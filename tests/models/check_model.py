@@ -24,8 +24,9 @@ import numpy as np
 
 # Models whose fp32 results legitimately differ more than rtol 1e-3 / atol 1e-4, and why.
 TOLERANCE_NOTES = {
-    # ~95 convolutions deep: against a float64 PyTorch run of the same weights and inputs, ONNX Runtime's logits
-    # are off by up to 3.0e-4 and onyx ref's by 3.2e-4 (2026-11-25): fp32 summation order, not a bug.
+    # ~95 convolutions deep, logits up to 10: against a float64 PyTorch run of the same weights and inputs (batch 2),
+    # ONNX Runtime's logits are off by up to 3.0e-4, PyTorch's own fp32 run by 2.7e-4 and onyx ref's and cpu's by
+    # 3.2e-4 (re-measured 2026-11-25 after the BatchNorm calibration): fp32 summation order, not a bug.
     "inception_v3": ("1e-3", "1e-3"),
 }
 
