@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -114,6 +115,8 @@ def ort_row(a, path, tmp, name):
     if not os.path.exists(inputs):
         return {"error": "no inputs (onyx bench did not run)"}
     out = os.path.join(tmp, f"{name}.ort.json")
+    if shutil.which("node") is None or not os.path.isdir(os.path.join(ROOT, "tools/ort/node_modules")):
+        return ort_python_row(a, path, inputs)
     p = subprocess.run(["node", os.path.join(ROOT, "tools/ort/ort_run.js"), "--model", path, "--inputs", inputs,
                         "--threads", str(os.cpu_count() or 1), "--warmup", "3",
                         "--iterations", str(min(a.iterations, 20)), "--json", out], capture_output=True, text=True)
@@ -121,6 +124,30 @@ def ort_row(a, path, tmp, name):
         return {"error": ((p.stderr or p.stdout).strip().splitlines() or ["?"])[-1]}
     with open(out) as f:
         return json.load(f)
+
+
+def ort_python_row(a, path, inputs):
+    """The same sanity row through the onnxruntime Python package (the GPU machine has it, not node)."""
+    try:
+        import numpy as np
+        import onnxruntime as ort
+    except ImportError as e:
+        return {"error": f"neither node + onnxruntime-node nor the onnxruntime Python package: {e}"}
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = os.cpu_count() or 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    with np.load(inputs) as z:
+        feeds = {k: z[k] for k in z.files}
+    for _ in range(3):
+        sess.run(None, feeds)
+    times = []
+    for _ in range(min(a.iterations, 20)):
+        t0 = time.perf_counter()
+        sess.run(None, feeds)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return {"median_ms": statistics.median(times), "mean_ms": statistics.fmean(times), "min_ms": min(times),
+            "what": f"onnxruntime {ort.__version__} Python, CPU"}
 
 
 def main():

@@ -208,3 +208,30 @@ std::string available_backends_list();
 std::unique_ptr<Runner> make_runner(const std::string& spec, ModelLoader loader);
 
 }  // namespace onyx
+
+namespace onyx {
+
+class Engine;
+
+// ---- plan files
+// -------------------------------------------------------------------------------------------------------
+// True when `path` is a regular file that starts with the plan magic (docs/plan-format.md); false for an ONNX
+// model or anything else (never throws for a missing file: the caller's loader reports it).
+bool is_plan_file(const std::string& path);
+
+// A runner over a built plan (`onyx bench P.plan`, `onyx run P.plan`): activate() loads the plan (checking
+// version, target, GPU architecture and checksum) and makes one execution context; infer() binds the host
+// feeds. Engines with profiles take any shape inside profile 0. The plan's target decides the runner: a cpu
+// plan runs here; a cuda plan needs the factory that the cuda target registers
+// (register_plan_runner_factory), else kUnsupported naming the target.
+std::unique_ptr<Runner> make_plan_runner(const std::string& plan_path, std::string name = "");
+// The same over an engine already loaded from `plan_path` (several runners share its weights: an engine is
+// immutable and each runner makes its own execution context).
+std::unique_ptr<Runner> make_plan_runner(std::shared_ptr<const Engine> engine, const std::string& plan_path,
+                                         std::string name = "");
+// For targets whose contexts need more than host binding (cuda: staging through device buffers). `target` is
+// the value of onyx::Target.
+using PlanRunnerFactory = std::function<std::unique_ptr<Runner>(std::shared_ptr<const Engine>, std::string name)>;
+void register_plan_runner_factory(int target, PlanRunnerFactory factory);
+
+}  // namespace onyx

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "core/parallel.h"
+#include "onyx/engine.h"
 #include "onyx/error.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
@@ -183,7 +184,17 @@ BenchResult run_benchmark(const BenchOptions& o) {
 
   BenchResult r;
   r.model = o.model;
-  r.backend = o.backend.empty() ? default_bench_backend() : o.backend;
+  // A plan file runs on the target it was built for; a model is built on --backend.
+  const bool plan = is_plan_file(o.model);
+  std::shared_ptr<const Engine> plan_engine;
+  if (plan) {
+    plan_engine = Engine::load(o.model);  // checks version, target, architecture and checksum first
+    if (!o.backend.empty())
+      fail_bad_input("--backend ", o.backend, ": ", o.model, " is a plan built for target ",
+                     target_name(plan_engine->summary().target), "; a plan runs on its own target");
+  }
+  r.backend = plan ? std::string(target_name(plan_engine->summary().target)) + " plan"
+                   : o.backend.empty() ? default_bench_backend() : o.backend;
   r.streams = o.streams;
   r.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   r.load_average = load_average_1min();
@@ -196,7 +207,9 @@ BenchResult run_benchmark(const BenchOptions& o) {
 
   // Runners first: an unknown backend is a usage error before any file is read.
   std::vector<std::unique_ptr<Runner>> runners;
-  for (int k = 0; k < o.streams; ++k) runners.push_back(make_runner(r.backend, ModelFromOnnxPath(o.model)));
+  for (int k = 0; k < o.streams; ++k)
+    runners.push_back(plan ? make_plan_runner(plan_engine, o.model, r.backend)
+                           : make_runner(r.backend, ModelFromOnnxPath(o.model)));
   Runner& first = *runners[0];
   auto apply = [&](const char* key, const std::string& value, const char* flag) {
     for (auto& run : runners) {
@@ -218,17 +231,27 @@ BenchResult run_benchmark(const BenchOptions& o) {
   const auto setup_start = Clock::now();
   std::vector<NamedTensors> feeds;
   {
-    Model model = load_model(o.model);
-    try {
-      prepare_model(model);
-    } catch (const Error& e) {
-      if (e.code() != ErrorCode::kUnsupported) throw;  // the backend may still run it
-    }
+    Model model;
     TensorMetadata in_meta;
-    for (const Value* v : model.graph->inputs)
-      if (!v->is_initializer())
-        in_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
-                           v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
+    if (plan) {
+      for (const IoTensor& t : plan_engine->io_tensors())
+        if (t.is_input) in_meta.push_back({t.name, t.dtype, t.shape});
+    } else {
+      model = load_model(o.model);
+      try {
+        prepare_model(model);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kUnsupported) throw;  // the backend may still run it
+      }
+      for (const Value* v : model.graph->inputs)
+        if (!v->is_initializer())
+          in_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
+                             v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
+    }
+    // A plan's profile 0 gives the shapes of its dynamic inputs (opt, as trtexec does) and bounds the batch.
+    auto profile_range = [&](const std::string& name) -> const ShapeRange* {
+      return plan_engine && plan_engine->num_profiles() ? plan_engine->profile_range(0, name) : nullptr;
+    };
     DataLoaderOptions dl;
     dl.seed = o.seed;
     dl.iterations = 1;
@@ -256,15 +279,23 @@ BenchResult run_benchmark(const BenchOptions& o) {
         if (!batch) batch = d0.value();
         continue;
       }
-      // A dynamic batch: the given one (or 1); other dynamic dims take 1, as the data loader does.
+      // A dynamic batch: the given one (or 1); other dynamic dims take 1, as the data loader does (a
+      // plan's profile gives its opt shape instead, and its [min, max] bounds the batch).
       std::vector<int64_t> dims;
       std::vector<std::string> defaulted;
+      const ShapeRange* pr = profile_range(m.name);
+      if (pr && pr->opt.size() != m.shape.rank()) pr = nullptr;
+      if (pr && batch_given && (o.batch < pr->min[0] || o.batch > pr->max[0]))
+        fail_bad_input("--batch ", o.batch, ": the plan's profile 0 allows a batch of ", pr->min[0], " to ",
+                       pr->max[0], " for input '", m.name, "'");
       for (size_t i = 0; i < m.shape.rank(); ++i) {
         const Dim& d = m.shape[i];
         if (i == 0)
-          dims.push_back(batch_given ? o.batch : 1);
+          dims.push_back(batch_given ? o.batch : pr ? pr->opt[0] : 1);
         else if (d.is_known())
           dims.push_back(d.value());
+        else if (pr)
+          dims.push_back(pr->opt[i]);
         else {
           dims.push_back(1);
           defaulted.push_back(d.to_string());
@@ -282,7 +313,7 @@ BenchResult run_benchmark(const BenchOptions& o) {
     if (batch_given && !any_batched)
       fail_bad_input("--batch ", o.batch, ": the model has no input with a batch dimension");
     r.batch = batch > 0 ? batch : 1;
-    DataLoader loader(in_meta, dl, model.graph.get());
+    DataLoader loader(in_meta, dl, plan ? nullptr : model.graph.get());
     feeds.push_back(loader[0]);
     for (const auto& [name, t] : feeds[0]) r.inputs.emplace_back(name, t.describe());
   }

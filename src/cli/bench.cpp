@@ -140,7 +140,7 @@ void add_bench_command(CLI::App& app) {
       "bench",
       "Benchmark a model on a backend (like trtexec): throughput, latency percentiles, GPU H2D/compute/D2H "
       "times when the backend measures them, peak memory, build time, per-layer profile");
-  cmd->add_option("model", c->b.model, "ONNX model file")->required();
+  cmd->add_option("model", c->b.model, "ONNX model file, or a plan file from `onyx build` (it runs on its own target)")->required();
   cmd->add_option("--backend", c->b.backend, backends);
   cmd->add_option("--batch", c->b.batch,
                   "Batch size: the first dimension of every input (a fixed batch must match)")

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "onyx/compare.h"
 #include "onyx/data.h"
+#include "onyx/engine.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 #include "onyx/runner.h"
@@ -138,15 +139,31 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 int run_command(const RunOpts& o) {
-  if (o.backends.empty())
+  // A plan file runs on the target it was built for (compare it with --load-outputs).
+  std::shared_ptr<const Engine> plan_engine;
+  if (is_plan_file(o.model)) {
+    plan_engine = Engine::load(o.model);
+    if (!o.backends.empty())
+      fail_bad_input("--backends: ", o.model, " is a plan built for target ",
+                     target_name(plan_engine->summary().target),
+                     "; a plan runs on its own target (leave --backends out, compare with --load-outputs)");
+    if (o.mark_all) fail_bad_input("--mark-all needs an ONNX model: a plan does not expose intermediate values");
+  } else if (o.backends.empty()) {
     fail_bad_input("--backends: give at least one backend (available: ", available_backends_list(), ")");
+  }
   if (o.iterations < 1) fail_bad_input("--iterations must be at least 1");
   // Backends first: an unknown one is a usage error, before any file is read.
   std::vector<std::unique_ptr<Runner>> runners;
   std::vector<std::string> display_names;  // a backend given twice (a determinism check) becomes "ref#2"
-  for (const std::string& b : o.backends) {
+  if (plan_engine) {
+    const std::string name = std::string(target_name(plan_engine->summary().target)) + "-plan";
+    runners.push_back(make_plan_runner(plan_engine, o.model, name));
+    display_names.push_back(name);
+  }
+  for (size_t k = 0; k < o.backends.size(); ++k) {
+    const std::string& b = o.backends[k];
     runners.push_back(make_runner(b, ModelFromOnnxPath(o.model)));
-    const auto repeats = std::count(o.backends.begin(), o.backends.begin() + display_names.size(), b);
+    const auto repeats = std::count(o.backends.begin(), o.backends.begin() + static_cast<std::ptrdiff_t>(k), b);
     display_names.push_back(repeats ? b + "#" + std::to_string(repeats + 1) : b);
   }
 
@@ -165,20 +182,26 @@ int run_command(const RunOpts& o) {
     fail_bad_input("--load-inputs cannot be combined with --input-shapes or --val-range");
 
   // The model's structure (inputs, outputs, how integer inputs are used).
-  Model model = load_model(o.model);
-  try {
-    prepare_model(model);
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kUnsupported) throw;  // a backend may still run it; shapes stay as stated
-  }
+  Model model;
   TensorMetadata in_meta, out_meta;
-  for (const Value* v : model.graph->inputs)
-    if (!v->is_initializer())
-      in_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
-                         v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
-  for (const Value* v : model.graph->outputs)
-    out_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
-                        v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
+  if (plan_engine) {
+    for (const IoTensor& t : plan_engine->io_tensors())
+      (t.is_input ? in_meta : out_meta).push_back({t.name, t.dtype, t.shape});
+  } else {
+    model = load_model(o.model);
+    try {
+      prepare_model(model);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnsupported) throw;  // a backend may still run it; shapes stay as stated
+    }
+    for (const Value* v : model.graph->inputs)
+      if (!v->is_initializer())
+        in_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
+                           v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
+    for (const Value* v : model.graph->outputs)
+      out_meta.push_back({v->name(), v->type.is_tensor() ? v->type.dtype : DType::kUndefined,
+                          v->type.is_tensor() ? v->type.shape : Shape::unknown_rank()});
+  }
   std::vector<std::string> intermediates;
   if (o.mark_all) {
     std::set<std::string> outs;
@@ -438,12 +461,12 @@ void add_run_command(CLI::App& app) {
       "Backends to run, comma separated; the first is the reference (unless --load-outputs). "
       "A backend may take options after a colon (cuda:fp16). Registered: ";
   for (const BackendInfo& b : registered_backends()) backends_help += b.name + " (" + b.description + "); ";
-  backends_help += "planned: cpu, cuda, cuda:fp16";
+  backends_help += "cuda options: fp32, tf32, fp16, bf16, graph; default ref; a plan file runs on its own target instead";
   auto* cmd = app.add_subcommand(
       "run",
       "Run a model on one or more backends with generated or loaded inputs, and compare the outputs "
       "(like `polygraphy run`). Exit 0 when all outputs match, 1 when any differ, 2 on bad input.");
-  cmd->add_option("model", o->model, "ONNX model file")->required();
+  cmd->add_option("model", o->model, "ONNX model file, or a plan file from `onyx build` (it runs on its own target; compare it with --load-outputs)")->required();
   cmd->add_option("--backends", o->backends, backends_help)->delimiter(',')->default_str("ref");
   cmd->add_option(
       "--input-shapes", o->input_shapes,
@@ -506,12 +529,14 @@ void add_run_command(CLI::App& app) {
       "  onyx run model.onnx --backends ref --load-inputs in.json --load-outputs polygraphy_outputs.json \\\n"
       "      --check-error-stat max --atol logits:1e-3\n"
       "  onyx run model.onnx --backends ref,cuda:fp16 --mark-all --report report.json\n"
+      "  onyx run model.onnx --backends ref --save-inputs in.npz --save-outputs ref.npz && onyx build model.onnx "
+      "-o m.plan && onyx run m.plan --load-inputs in.npz --load-outputs ref.npz\n"
       "Put the model before options that take several values (--input-shapes, --val-range, --atol, ...).\n"
       "Exit codes: 0 all outputs match (or nothing to compare), 1 outputs differ, 2 bad input or usage,\n"
       "3 unsupported model feature, 4 runtime failure.");
   set_action(cmd, [o] {
     RunOpts opts = *o;
-    if (opts.backends.empty()) opts.backends = {"ref"};
+    if (opts.backends.empty() && !is_plan_file(opts.model)) opts.backends = {"ref"};
     return run_command(opts);
   });
 }

@@ -71,5 +71,40 @@ TEST(EngineCli, BadProfilesAndDamagedPlansExitTwoWithOneLine) {
   EXPECT_NE(r.err.find("not an onyx plan"), std::string::npos) << r.err;
 }
 
+// A plan runs through `onyx bench` and `onyx run` on its own target: the profile's opt shape is the default,
+// a batch outside the profile and a --backend/--backends with a plan are usage errors (exit 2, one line), and
+// its outputs equal the ref backend's on the same inputs.
+TEST(EngineCli, BenchAndRunAcceptPlanFiles) {
+  TempDir dir;
+  const std::string plan = dir.file("m.plan");
+  ASSERT_EQ(
+      run_onyx({"build", kModel, "-o", plan, "--profile", "image:[1,3,32,32]:[2,3,32,32]:[4,3,32,32]"}).rc,
+      0);
+  CliResult r = run_onyx({"bench", plan, "--iterations", "5", "--no-progress"});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Backend: cpu plan | batch 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("float32[2,3,32,32]"), std::string::npos) << r.out;
+  r = run_onyx({"bench", plan, "--iterations", "5", "--batch", "4", "--no-progress"});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("batch 4"), std::string::npos) << r.out;
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"bench", plan, "--batch", "8"},
+        std::vector<std::string>{"bench", plan, "--backend", "ref"},
+        std::vector<std::string>{"run", plan, "--backends", "ref"},
+        std::vector<std::string>{"run", plan, "--mark-all"}}) {
+    r = run_onyx(bad);
+    EXPECT_EQ(r.rc, 2) << bad[2] << ": " << r.out << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  }
+  const std::string in = dir.file("in.npz"), ref = dir.file("ref.npz");
+  r = run_onyx({"run", kModel, "--backends", "ref", "--input-shapes", "image:[3,3,32,32]", "--save-inputs", in,
+                "--save-outputs", ref});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  r = run_onyx({"run", plan, "--load-inputs", in, "--load-outputs", ref});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Comparing cpu-plan against"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("All outputs matched"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace onyx::test

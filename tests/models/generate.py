@@ -8,6 +8,7 @@ placeholders, value range). Existing files are kept unless --force. Uses Debian'
 python3-torchvision; nothing is downloaded (weights are random, torch.manual_seed(0)).
 """
 import argparse
+import inspect
 import json
 import math
 import os
@@ -235,8 +236,11 @@ def export(name, opsets, out_dir, force):
         tmp = path + ".tmp"
         # Grad stays enabled: under no_grad, nn.MultiheadAttention (ViT, Swin) takes a fused fast path
         # (aten::_native_multi_head_attention) that torch 1.13's exporter cannot export.
+        # torch >= 2.9 defaults to the dynamo exporter; these tests use the TorchScript exporter everywhere
+        # (Debian's torch 1.13 in CI, PyTorch 2.x on the GPU machine) so that both machines see the same kind of graph.
+        extra = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
         torch.onnx.export(model, inputs, tmp, opset_version=opset, input_names=[s["name"] for s in spec],
-                          output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True)
+                          output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True, **extra)
         os.replace(tmp, path)
         yield path, time.time() - t0
 

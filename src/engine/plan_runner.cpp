@@ -1,0 +1,158 @@
+// Runners over plan files: what `onyx bench P.plan` and `onyx run P.plan` use.
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include "../plan/plan_file.h"
+#include "onyx/engine.h"
+#include "onyx/runner.h"
+
+namespace onyx {
+
+namespace {
+
+std::mutex& factory_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::map<int, PlanRunnerFactory>& factories() {
+  static std::map<int, PlanRunnerFactory> f;
+  return f;
+}
+
+// The target field of a plan header (offset 32, little endian); 0 when the file cannot be read.
+uint32_t peek_target(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  unsigned char b[36] = {};
+  if (!f || !f.read(reinterpret_cast<char*>(b), sizeof b)) return 0;
+  return b[32] | (b[33] << 8) | (b[34] << 16) | (static_cast<uint32_t>(b[35]) << 24);
+}
+
+// Host binding over an engine whose contexts read and write host memory (the cpu target).
+class HostPlanRunner : public Runner {
+ public:
+  HostPlanRunner(std::string path, std::string name) : Runner(std::move(name)), path_(std::move(path)) {}
+  HostPlanRunner(std::shared_ptr<const Engine> engine, std::string path, std::string name)
+      : Runner(std::move(name)), path_(std::move(path)), loaded_(std::move(engine)) {}
+
+  TensorMetadata input_metadata() const override { return meta(true); }
+  TensorMetadata output_metadata() const override { return meta(false); }
+
+ protected:
+  void activate_impl() override {
+    engine_ = loaded_ ? loaded_ : Engine::load(path_);
+    const PlanSummary s = engine_->summary();
+    if (s.target != Target::kCpu) {
+      PlanRunnerFactory f;
+      {
+        std::lock_guard<std::mutex> lock(factory_mutex());
+        auto it = factories().find(static_cast<int>(s.target));
+        if (it != factories().end()) f = it->second;
+      }
+      if (!f)
+        fail_unsupported(path_, ": a ", target_name(s.target), " plan cannot run in this build of onyx");
+      delegate_ = f(engine_, name());
+      for (const auto& [k, v] : pending_) {
+        const std::string why = delegate_->set_run_option(k, v);
+        if (!why.empty()) fail_unsupported(path_, ": run option '", k, "': ", why);
+      }
+      delegate_->activate();
+      return;
+    }
+    context_ = engine_->create_execution_context();
+  }
+  void deactivate_impl() override {
+    if (delegate_) delegate_->deactivate();
+    delegate_.reset();
+    context_.reset();
+    engine_.reset();
+  }
+  NamedTensors infer_impl(const NamedTensors& feeds) override {
+    if (!extra_outputs().empty())
+      fail_unsupported(name(), ": a plan does not expose intermediate values (--mark-all needs a model)");
+    if (delegate_) return delegate_->infer(feeds);
+    for (const auto& [n, v] : feeds) {
+      const IoTensor* t = engine_->find_io_tensor(n);
+      if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
+    }
+    for (const IoTensor& t : engine_->io_tensors()) {
+      if (!t.is_input) continue;
+      const Tensor* x = nullptr;
+      for (const auto& [n, v] : feeds)
+        if (n == t.name) x = &v;
+      if (!x) fail_bad_input("input '", t.name, "' was not given");
+      if (x->dtype() != t.dtype)
+        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ",
+                       dtype_name(x->dtype()));
+      context_->set_input_shape(t.name, x->dims());
+      context_->set_tensor_address(t.name, const_cast<void*>(x->raw_data()), x->nbytes());
+    }
+    context_->execute();
+    NamedTensors out;
+    for (const IoTensor& t : engine_->io_tensors())
+      if (!t.is_input) out.emplace_back(t.name, context_->output(t.name).clone());
+    return out;
+  }
+
+ public:
+  std::string set_run_option(const std::string& key, const std::string& value) override {
+    // The host (cpu) plan takes only the thread count (the shared kernel pool); a plan of another target
+    // hands its options to that target's runner when it is made at activation.
+    if (key == "threads") return "";
+    if (peek_target(path_) == static_cast<uint32_t>(Target::kCpu)) return Runner::set_run_option(key, value);
+    pending_.emplace_back(key, value);
+    return "";
+  }
+
+ private:
+  TensorMetadata meta(bool inputs) const {
+    if (delegate_) return inputs ? delegate_->input_metadata() : delegate_->output_metadata();
+    if (!engine_) fail_bad_input(name(), ": metadata needs an active runner");
+    TensorMetadata out;
+    for (const IoTensor& t : engine_->io_tensors())
+      if (t.is_input == inputs) {
+        TensorMeta m;
+        m.name = t.name;
+        m.dtype = t.dtype;
+        m.shape = t.shape;
+        out.push_back(std::move(m));
+      }
+    return out;
+  }
+
+  std::string path_;
+  std::shared_ptr<const Engine> loaded_;  // given at construction (shared by the runners of one bench)
+  std::shared_ptr<const Engine> engine_;
+  std::unique_ptr<ExecutionContext> context_;
+  std::unique_ptr<Runner> delegate_;
+  std::vector<std::pair<std::string, std::string>> pending_;
+};
+
+}  // namespace
+
+bool is_plan_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  char magic[sizeof plan::kMagic] = {};
+  if (!f.read(magic, sizeof magic)) return false;
+  return std::memcmp(magic, plan::kMagic, sizeof magic) == 0;
+}
+
+void register_plan_runner_factory(int target, PlanRunnerFactory factory) {
+  std::lock_guard<std::mutex> lock(factory_mutex());
+  factories()[target] = std::move(factory);
+}
+
+std::unique_ptr<Runner> make_plan_runner(const std::string& plan_path, std::string name) {
+  if (name.empty()) name = "plan";
+  return std::make_unique<HostPlanRunner>(plan_path, std::move(name));
+}
+
+std::unique_ptr<Runner> make_plan_runner(std::shared_ptr<const Engine> engine, const std::string& plan_path,
+                                         std::string name) {
+  if (name.empty()) name = "plan";
+  return std::make_unique<HostPlanRunner>(std::move(engine), plan_path, std::move(name));
+}
+
+}  // namespace onyx
