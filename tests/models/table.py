@@ -16,6 +16,11 @@ def fmt(x):
     return "-" if x is None else f"{x:.2g}"
 
 
+def tol(x):
+    m, e = f"{x:.0e}".split("e")
+    return f"{m}e{int(e)}"
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("results", nargs="+")
@@ -52,7 +57,7 @@ def main():
         bs = sorted({(r["batch"], r["seq"]) for r in rs})
         batches = ", ".join(f"{b} ({s})" if s else str(b) for b, s in bs)
         backends = ", ".join(sorted({r["backend"] for r in rs}, key=["ref", "cpu"].index))
-        tol = ", ".join(sorted({f"{r['rtol']:g} / {r['atol']:g}" for r in rs}))
+        tols = ", ".join(sorted({f"{tol(r['rtol'])} / {tol(r['atol'])}" for r in rs}))
         counts = OrderedDict()
         for r in rs:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -62,7 +67,7 @@ def main():
         def ms(backend):
             t = [r["ms"] for r in rs if r["backend"] == backend and r["batch"] == 1 and r["ms"] is not None]
             return "-" if not t else str(round(sum(t) / len(t)))
-        print(f"| {name} | {opsets} | {batches} | {backends} | {tol} | {status} | {fmt(max(errs) if errs else None)} "
+        print(f"| {name} | {opsets} | {batches} | {backends} | {tols} | {status} | {fmt(max(errs) if errs else None)} "
               f"| {ms('ref')} | {ms('cpu')} |")
 
 
