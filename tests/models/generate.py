@@ -196,15 +196,9 @@ def calibrate_batchnorm(model, spec):
     model.eval()
 
 
-def export(name, opset, out_dir, force):
+def build(name):
+    """The model with seeded random weights, BatchNorm calibrated, in eval mode."""
     make, spec = MODELS[name]
-    path = os.path.join(out_dir, f"{name}-op{opset}.onnx")
-    meta = os.path.join(out_dir, f"{name}.json")
-    with open(meta + ".tmp", "w") as f:
-        json.dump({"model": name, "inputs": spec}, f, indent=1)
-    os.replace(meta + ".tmp", meta)
-    if os.path.exists(path) and not force:
-        return path, 0.0
     torch.manual_seed(0)
     model = make().eval()
     # Some constructors zero-initialize layers (ViT's classifier head): outputs would be constant and the
@@ -214,22 +208,41 @@ def export(name, opset, out_dir, force):
             if param.dim() >= 2 and not param.any():
                 nn.init.normal_(param, std=0.02)
     calibrate_batchnorm(model, spec)
-    inputs = example_inputs(spec)
-    outputs = OUTPUTS.get(name, ["logits"])
-    dynamic = {s["name"]: {i: d for i, d in enumerate(s["shape"]) if isinstance(d, str)} for s in spec}
-    for o in outputs:
-        dynamic[o] = {0: "batch"}
-    t0 = time.time()
-    tmp = path + ".tmp"
-    # Grad stays enabled: under no_grad, nn.MultiheadAttention (ViT, Swin) takes a fused fast path
-    # (aten::_native_multi_head_attention) that torch 1.13's exporter cannot export.
-    # torch >= 2.9 defaults to the dynamo exporter; these tests use the TorchScript exporter everywhere (Debian's
-    # torch 1.13 in CI, PyTorch 2.x on the GPU machine) so that both machines see the same kind of graph.
-    extra = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
-    torch.onnx.export(model, inputs, tmp, opset_version=opset, input_names=[s["name"] for s in spec],
-                      output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True, **extra)
-    os.replace(tmp, path)
-    return path, time.time() - t0
+    return model
+
+
+def export(name, opsets, out_dir, force):
+    """Exports `name` at each opset (the model is built once); yields (path, seconds or 0.0 when kept)."""
+    _, spec = MODELS[name]
+    meta = os.path.join(out_dir, f"{name}.json")
+    with open(meta + ".tmp", "w") as f:
+        json.dump({"model": name, "inputs": spec}, f, indent=1)
+    os.replace(meta + ".tmp", meta)
+    model = None
+    for opset in opsets:
+        path = os.path.join(out_dir, f"{name}-op{opset}.onnx")
+        if os.path.exists(path) and not force:
+            yield path, 0.0
+            continue
+        if model is None:
+            model = build(name)
+        torch.manual_seed(0)
+        inputs = example_inputs(spec)
+        outputs = OUTPUTS.get(name, ["logits"])
+        dynamic = {s["name"]: {i: d for i, d in enumerate(s["shape"]) if isinstance(d, str)} for s in spec}
+        for o in outputs:
+            dynamic[o] = {0: "batch"}
+        t0 = time.time()
+        tmp = path + ".tmp"
+        # Grad stays enabled: under no_grad, nn.MultiheadAttention (ViT, Swin) takes a fused fast path
+        # (aten::_native_multi_head_attention) that torch 1.13's exporter cannot export.
+        # torch >= 2.9 defaults to the dynamo exporter; these tests use the TorchScript exporter everywhere
+        # (Debian's torch 1.13 in CI, PyTorch 2.x on the GPU machine) so that both machines see the same kind of graph.
+        extra = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+        torch.onnx.export(model, inputs, tmp, opset_version=opset, input_names=[s["name"] for s in spec],
+                          output_names=outputs, dynamic_axes=dynamic, do_constant_folding=True, **extra)
+        os.replace(tmp, path)
+        yield path, time.time() - t0
 
 
 def main():
@@ -244,8 +257,7 @@ def main():
     for name in a.models.split(","):
         if name not in MODELS:
             sys.exit(f"generate.py: error: unknown model '{name}' (choose from {', '.join(MODELS)})")
-        for opset in (int(o) for o in a.opsets.split(",")):
-            path, secs = export(name, opset, a.out, a.force)
+        for path, secs in export(name, [int(o) for o in a.opsets.split(",")], a.out, a.force):
             print(f"{path}" + (f" (exported in {secs:.1f} s)" if secs else " (kept)"), flush=True)
 
 
