@@ -24,7 +24,12 @@
 namespace onyx {
 
 enum class Target { kCpu = 1, kCuda = 2 };
-enum class Precision { kFp32 = 0, kFp16 = 1 };
+// fp32: strict float32 (no TF32); tf32: float32 storage, TF32 tensor-core matmul/conv; fp16 / bf16: weights and
+// activations stored in half precision (statistics, softmax and reductions accumulate in float32). The cpu
+// target runs fp32 only.
+enum class Precision { kFp32 = 0, kFp16 = 1, kBf16 = 2, kTf32 = 3 };
+// "fp32" / "tf32" / "fp16" / "bf16" → Precision; anything else kBadInput.
+Precision parse_precision(const std::string& s);
 // "cpu" / "cuda".
 std::string_view target_name(Target t);
 // "cpu" → kCpu; anything else: kBadInput naming the known targets.
@@ -60,6 +65,9 @@ std::pair<std::string, ShapeRange> parse_profile_arg(const std::string& text);
 struct BuilderConfig {
   Target target = Target::kCpu;
   Precision precision = Precision::kFp32;  // the cpu target computes in the model's dtypes (fp16 is refused)
+  // Per-layer overrides (node name → precision), e.g. from --layer-precision NAME:fp32 (cuda target). A name
+  // that matches no node is kBadInput at build.
+  std::vector<std::pair<std::string, Precision>> layer_precisions;
   // Ranges of dynamic inputs. Empty: dynamic inputs accept any shape and their values are left out of the
   // memory plan (allocated per run). Several profiles: each context selects one
   // (ExecutionContext::set_profile).

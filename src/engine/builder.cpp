@@ -28,6 +28,14 @@ Target parse_target(const std::string& s) {
   fail_bad_input("unknown target '", s, "' (known: cpu, cuda)");
 }
 
+Precision parse_precision(const std::string& s) {
+  if (s == "fp32") return Precision::kFp32;
+  if (s == "tf32") return Precision::kTf32;
+  if (s == "fp16") return Precision::kFp16;
+  if (s == "bf16") return Precision::kBf16;
+  fail_bad_input("unknown precision '", s, "' (known: fp32, tf32, fp16, bf16)");
+}
+
 void OptimizationProfile::set_dimensions(const std::string& name, std::vector<int64_t> min,
                                          std::vector<int64_t> opt, std::vector<int64_t> max) {
   ShapeRange r{std::move(min), std::move(opt), std::move(max)};
@@ -98,6 +106,7 @@ uint64_t BuilderConfig::options_hash() const {
                   std::to_string(workspace_limit) + "|" + std::to_string(optimization_level) + "|" +
                   std::to_string(passes.max_rewrites) + "|";
   for (const std::string& d : passes.disabled) s += "-" + d + ",";
+  for (const auto& [name, p] : layer_precisions) s += "@" + name + "=" + std::to_string(static_cast<int>(p)) + ",";
   for (const OptimizationProfile& p : profiles) {
     s += "{";
     for (const auto& [name, r] : p.inputs()) {
