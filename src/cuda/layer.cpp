@@ -13,6 +13,20 @@ std::map<std::string, LayerFactory, std::less<>>& registry() {
   static std::map<std::string, LayerFactory, std::less<>> r;
   return r;
 }
+// Fallback factories (register_fallback_layer) and the composed primary-then-fallback factories find_layer hands
+// out (built on first lookup, after static registration is over).
+std::map<std::string, LayerFactory, std::less<>>& fallbacks() {
+  static std::map<std::string, LayerFactory, std::less<>> r;
+  return r;
+}
+std::map<std::string, LayerFactory, std::less<>>& composed() {
+  static std::map<std::string, LayerFactory, std::less<>> r;
+  return r;
+}
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 std::string key_of(std::string_view domain, std::string_view op_type) {
   std::string k(domain == "ai.onnx" ? std::string_view() : domain);
@@ -60,15 +74,44 @@ void register_layer(std::string_view domain, std::string_view op_type, LayerFact
   registry()[key_of(domain, op_type)] = std::move(factory);
 }
 
+void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory) {
+  fallbacks()[key_of(domain, op_type)] = std::move(factory);
+}
+
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type) {
+  const std::string key = key_of(domain, op_type);
   auto& r = registry();
-  auto it = r.find(key_of(domain, op_type));
-  return it == r.end() ? nullptr : &it->second;
+  auto it = r.find(key);
+  auto fb = fallbacks().find(key);
+  if (fb == fallbacks().end()) return it == r.end() ? nullptr : &it->second;
+  if (it == r.end()) return &fb->second;
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto& c = composed();
+  auto ct = c.find(key);
+  if (ct != c.end()) return &ct->second;
+  LayerFactory primary = it->second, fallback = fb->second;
+  auto both = [primary, fallback](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    try {
+      return primary(b);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnsupported) throw;
+      try {
+        return fallback(b);
+      } catch (const Error& e2) {
+        if (e2.code() != ErrorCode::kUnsupported) throw;
+        throw e;  // the primary's reason
+      }
+    }
+  };
+  return &c.emplace(key, std::move(both)).first->second;
 }
 
 std::vector<std::string> registered_layers() {
   std::vector<std::string> out;
   for (const auto& [k, f] : registry()) out.push_back(k);
+  for (const auto& [k, f] : fallbacks())
+    if (!registry().count(k)) out.push_back(k);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -172,6 +172,10 @@ using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerBuild&)>;
 // Registry keyed by (domain, op_type); one factory per key covers every opset of the op (a factory checks
 // b.n().opset when versions differ).
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory);
+// A fallback factory for a key: tried when the registered factory throws kUnsupported (or when there is none), so
+// a layer file can extend an op's coverage (more dtypes, device-data operands) without replacing its main layer.
+// When both are unsupported, the main factory's reason is reported.
+void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory);
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type);
 // "domain:op" of every registered layer (sorted), for docs and tests.
 std::vector<std::string> registered_layers();

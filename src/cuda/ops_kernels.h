@@ -156,8 +156,8 @@ struct ResizeParams {
   float cubic_coeff_a = -0.75f;
   bool exclude_outside = false;
   float extrapolation_value = 0.f;
-  std::vector<float> scales;  // per dim (output / input), as ONNX uses them in the coordinate transform
-  std::vector<float> roi;     // 2 * rank (starts then ends), for kTfCropAndResize; empty otherwise
+  std::vector<double> scales;  // per dim (output / input), as ONNX uses them in the coordinate transform
+  std::vector<double> roi;     // 2 * rank (starts then ends), for kTfCropAndResize; empty otherwise
 };
 // N-D resize of x (float types) into y of shape `out` (nearest also for integer types).
 void resize(DType dtype, const void* x, const Dims& shape, const Dims& out, const ResizeParams& p, void* y,

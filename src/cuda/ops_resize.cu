@@ -16,9 +16,9 @@ struct ResizeGeom {
   int64_t in[kMaxRank] = {};
   int64_t out[kMaxRank] = {};
   int64_t stride[kMaxRank] = {};
-  float scale[kMaxRank] = {};
-  float roi_start[kMaxRank] = {};
-  float roi_end[kMaxRank] = {};
+  double scale[kMaxRank] = {};
+  double roi_start[kMaxRank] = {};
+  double roi_end[kMaxRank] = {};
   ResizeMode mode = ResizeMode::kNearest;
   ResizeCoord coord = ResizeCoord::kHalfPixel;
   ResizeNearest nearest = ResizeNearest::kRoundPreferFloor;
@@ -179,8 +179,8 @@ void resize(DType dtype, const void* x, const Dims& shape, const Dims& out, cons
     g.out[d] = out[d];
     g.stride[d] = st[d];
     g.scale[d] = p.scales[d];
-    g.roi_start[d] = p.roi.empty() ? 0.f : p.roi[d];
-    g.roi_end[d] = p.roi.empty() ? 1.f : p.roi[d + r];
+    g.roi_start[d] = p.roi.empty() ? 0.0 : p.roi[d];
+    g.roi_end[d] = p.roi.empty() ? 1.0 : p.roi[d + r];
   }
   g.mode = p.mode;
   g.coord = p.coord;
