@@ -116,7 +116,8 @@ class ExecutionContext {
   // when not known yet.
   bool tensor_shape(const std::string& name, std::vector<int64_t>& dims) const;
 
-  // Binds caller memory to an io tensor. Inputs: `bytes` must equal the input's size at execute time (the
+  // Binds caller memory to an io tensor (cuda target: device memory, 16-byte aligned; a host or misaligned
+  // address is kBadInput and the binding stays as it was). Inputs: `bytes` must equal the input's size at execute time (the
   // data is read, never written). Outputs: `bytes` is the capacity; execute() fails (kBadInput) if the result
   // needs more. The memory must stay valid until the next execute() returns. nullptr unbinds.
   void set_tensor_address(const std::string& name, void* data, size_t bytes);
@@ -129,9 +130,21 @@ class ExecutionContext {
     execute();
     return true;
   }
+  // cuda target: enqueues one run on `cuda_stream` (a cudaStream_t; nullptr: the context's own stream) and
+  // returns without synchronizing. Bound addresses are device pointers and must stay valid until the run
+  // completes. A change of input shapes or profile waits for the context's previous run (plans and host shape
+  // values are recomputed); runs with the same shapes never synchronize. cpu target: execute().
+  bool enqueue(void* cuda_stream);
+  // cuda target: waits for the last enqueue (execute() does this itself). cpu target: nothing.
+  void synchronize();
+  // cuda target: use caller device memory of at least arena_bytes() bytes (256-byte aligned) as the activation
+  // arena instead of the context's own (TensorRT's setDeviceMemory); nullptr returns to the context's own.
+  void set_device_memory(void* data, size_t bytes);
+  // cuda target: capture runs into a CUDA graph and replay it while shapes and addresses stay the same.
+  void set_cuda_graph(bool on);
 
-  // An output of the last run (a view of the bound buffer when one was bound). kBadInput before the first
-  // run.
+  // An output of the last run (a view of the bound buffer when one was bound; cuda target: a host copy, which
+  // waits for the run). kBadInput before the first run.
   const Tensor& output(const std::string& name) const;
 
   // Bytes of this context's activation arena.

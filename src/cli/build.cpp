@@ -21,16 +21,25 @@ struct BuildOpts {
   std::vector<std::string> disabled_passes;
   std::string dump_after;
   int64_t max_rewrites = -1;
+  bool fp16 = false, bf16 = false, tf32 = false;
+  std::vector<std::string> layer_precisions;  // NAME:PRECISION
 };
 
 int run_build(const BuildOpts& o) {
   const auto start = std::chrono::steady_clock::now();
   BuilderConfig config;
   config.target = parse_target(o.target);
-  if (o.precision == "fp16")
-    config.precision = Precision::kFp16;
-  else if (o.precision != "fp32")
-    fail_bad_input("--precision '", o.precision, "': expected fp32 or fp16");
+  config.precision = parse_precision(o.precision);
+  if (o.fp16 + o.bf16 + o.tf32 > 1) fail_bad_input("give at most one of --fp16, --bf16, --tf32");
+  if (o.fp16) config.precision = Precision::kFp16;
+  if (o.bf16) config.precision = Precision::kBf16;
+  if (o.tf32) config.precision = Precision::kTf32;
+  for (const std::string& lp : o.layer_precisions) {
+    const size_t colon = lp.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      fail_bad_input("--layer-precision '", lp, "': expected NAME:PRECISION, e.g. /encoder/softmax:fp32");
+    config.layer_precisions.emplace_back(lp.substr(0, colon), parse_precision(lp.substr(colon + 1)));
+  }
   config.workspace_limit = o.workspace;
   config.optimization_level = o.opt_level;
   config.timing_cache_file = o.timing_cache;
@@ -83,7 +92,13 @@ void add_build_command(CLI::App& app) {
   sub->add_option("model", o->model, "ONNX model file")->required();
   sub->add_option("-o,--output", o->output, "Plan file to write")->required();
   sub->add_option("--target", o->target, "Target: cpu (default) or cuda");
-  sub->add_option("--precision", o->precision, "fp32 (default) or fp16 (cuda only)");
+  sub->add_option("--precision", o->precision, "fp32 (default, strict), tf32, fp16 or bf16 (the last three: cuda only)");
+  sub->add_flag("--fp16", o->fp16, "Same as --precision fp16 (weights and activations in half; fp32 statistics)");
+  sub->add_flag("--bf16", o->bf16, "Same as --precision bf16");
+  sub->add_flag("--tf32", o->tf32, "Same as --precision tf32 (TF32 tensor cores for float32 matmul/conv)");
+  sub->add_option("--layer-precision", o->layer_precisions,
+                  "Per-node precision override NAME:fp32|tf32|fp16|bf16 (cuda; repeatable; NAME as in the optimized "
+                  "graph, see onyx inspect plan)");
   sub->add_option(
       "--profile", o->profiles,
       "Shape range of a dynamic input: NAME:MIN:OPT:MAX, each shape written [d0,d1,...] (or d0xd1x...), "

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "onyx/conformance.h"
 #include "onyx/onnx.h"
+#include "onyx/runner.h"
 
 namespace onyx::cli {
 
@@ -33,6 +34,18 @@ const char* status_name(CaseStatus s) {
 }
 
 int run(const Options& o) {
+  if (o.backend != "ref" && o.backend != "cpu") {
+    // Runner-registry backends (cuda, cuda:fp16, ...): one clear line when unusable here.
+    const BackendSpec spec = parse_backend_spec(o.backend);
+    bool known = false;
+    for (const BackendInfo& b : registered_backends())
+      if (b.name == spec.name) {
+        known = true;
+        const std::string why = b.unavailable_reason ? b.unavailable_reason() : "";
+        if (!why.empty()) fail_bad_input("--backend ", o.backend, ": not available: ", why);
+      }
+    if (!known) fail_bad_input("--backend ", o.backend, ": not available in this build (ref, cpu)");
+  }
   std::map<std::string, ManifestEntry> manifest;
   if (!o.manifest.empty()) manifest = read_manifest(o.manifest);
   ConformanceOptions copts;
@@ -97,7 +110,11 @@ void add_conformance_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("conformance",
                                  "Run ONNX backend test cases (model.onnx + test_data_set_*) and compare outputs");
   cmd->add_option("dir", o->dir, "A case folder, or a folder of case folders")->required();
-  cmd->add_option("--backend", o->backend, "Backend to test: ref")->check(CLI::IsMember({"ref", "cpu", "cuda"}));
+  cmd->add_option("--backend", o->backend, "Backend to test: ref, cpu, cuda (cuda:fp16, cuda:bf16, cuda:tf32)")
+      ->check([](const std::string& s) -> std::string {
+        if (s == "ref" || s == "cpu" || s == "cuda" || s.rfind("cuda:", 0) == 0) return "";
+        return "backend '" + s + "' is not one of ref, cpu, cuda, cuda:OPTION";
+      });
   cmd->add_option("--manifest", o->manifest,
                   "Cases expected not to pass (`<unsupported|expected-fail> <case> <reason>` a line); exit 1 on a "
                   "new failure or on a listed case that passes");

@@ -12,6 +12,7 @@
 #include "onyx/engine.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
+#include "onyx/runner.h"
 
 namespace onyx {
 
@@ -122,7 +123,18 @@ NamedValues run_backend(const std::shared_ptr<Model>& model, const NamedValues& 
                         const std::string& model_path) {
   if (backend == "ref") return RefSession(model).run(inputs);
   if (backend == "cpu") return run_cpu_engine(load_model(model_path), inputs);
-  fail_unsupported("backend '", backend, "' is not available in this build (ref, cpu)");
+  // Other backends (cuda, cuda:fp16, ...) through the runner registry, tensors only.
+  NamedTensors feeds;
+  for (const auto& [name, v] : inputs) {
+    if (!v.is_tensor()) fail_unsupported("input '", name, "' is ", v.describe(), ": backend ", backend, " takes tensors only");
+    feeds.emplace_back(name, v.tensor);
+  }
+  std::unique_ptr<Runner> runner = make_runner(backend, [&] { return std::make_shared<Model>(load_model(model_path)); });
+  runner->activate();
+  NamedValues out;
+  for (auto& [name, t] : runner->infer(feeds)) out.emplace_back(name, RunValue(std::move(t)));
+  runner->deactivate();
+  return out;
 }
 
 }  // namespace

@@ -10,3 +10,17 @@ std::string cuda_status() { return "CUDA: not built (no CUDA toolkit at configur
 void cuda_self_test() { fail(ErrorCode::kRuntime, "this onyx was built without CUDA"); }
 
 }  // namespace onyx
+
+#include "../engine/target_hooks.h"
+
+namespace onyx {
+
+std::vector<std::string> cuda_select_layers(const Model&, const BuilderConfig&, std::string&, uint32_t&) {
+  fail_unsupported("target cuda: this onyx was built without CUDA (no CUDA toolkit at configure time)");
+}
+
+std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData&, const std::string&, const std::string& label) {
+  fail_bad_input(label, ": plan for the cuda target, but this onyx was built without CUDA");
+}
+
+}  // namespace onyx

@@ -9,6 +9,7 @@
 #include "../ir/clone.h"
 #include "../plan/plan_file.h"
 #include "engine_internal.h"
+#include "target_hooks.h"
 #include "onyx/builder.h"
 #include "onyx/passes.h"
 #include "onyx/onnx.h"
@@ -241,7 +242,7 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
   // activation still counts in sum_tensor_bytes, the footprint without planning.
   std::vector<bool> native(d.values.size(), false);
   for (const EngineData::Step& st : d.steps)
-    if (st.kernel)
+    if (st.kernel || st.device)
       for (int id : st.outputs)
         if (id >= 0) native[id] = true;
   std::vector<Item> items;
@@ -288,9 +289,11 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
 
 std::string build_plan(Model model, const BuilderConfig& config) {
   if (!model.graph) fail_bad_input("build: no model");
-  if (config.target != Target::kCpu)
-    fail_unsupported("target ", target_name(config.target), " is not available in this build (targets: cpu)");
-  if (config.precision != Precision::kFp32)
+  if (config.target != Target::kCpu && config.target != Target::kCuda)
+    fail_unsupported("target ", target_name(config.target), " is not available in this build (targets: cpu, cuda)");
+  if (config.target == Target::kCpu && !config.layer_precisions.empty())
+    fail_unsupported("target cpu has no per-layer precision (--layer-precision is for the cuda target)");
+  if (config.target == Target::kCpu && config.precision != Precision::kFp32)
     fail_unsupported("target cpu builds fp32 plans only (the model's own dtypes); fp16 is not supported");
   if (config.optimization_level < 0 || config.optimization_level > 3)
     fail_bad_input("optimization level ", config.optimization_level, " is outside 0..3");
@@ -302,9 +305,18 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   // Kernel choice per top-level node, and per-node opsets of every graph (upgrades raised some).
   Json meta;
   Json kernels = Json::array();
-  for (const auto& n : g.nodes()) {
-    const cpu::Kernel* k = cpu::choose_kernel(*n);
-    kernels.push_back(k ? std::string(k->name) : std::string("ref"));
+  uint32_t gpu_arch = 0;
+  std::vector<std::string> target_kernels;  // GPU targets: per node, the layer's kernel or "host"
+  if (config.target == Target::kCuda) {
+    std::string cuda_meta;
+    target_kernels = cuda_select_layers(model, config, cuda_meta, gpu_arch);
+    meta["cuda"] = cuda_meta;
+    for (const std::string& k : target_kernels) kernels.push_back(k);
+  } else {
+    for (const auto& n : g.nodes()) {
+      const cpu::Kernel* k = cpu::choose_kernel(*n);
+      kernels.push_back(k ? std::string(k->name) : std::string("ref"));
+    }
   }
   meta["kernels"] = kernels;
   Json opsets = Json::array();
@@ -332,8 +344,12 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   {
     EngineData view;
     index_graph(view, g);
-    for (size_t s = 0; s < view.steps.size(); ++s)
-      view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
+    for (size_t s = 0; s < view.steps.size(); ++s) {
+      if (config.target == Target::kCuda)
+        view.steps[s].device = target_kernels.at(s) != "host";
+      else
+        view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
+    }
     for (size_t p = 0; p < shapes.size(); ++p) {
       const MemoryPlan mp = plan_memory(view, shapes[p]);
       if (config.workspace_limit > 0 && mp.arena_bytes > config.workspace_limit)
@@ -394,6 +410,7 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   plan::Header h;
   h.onyx_version = std::string(plan::onyx_version());
   h.target = config.target;
+  h.gpu_arch = gpu_arch;
   h.options_hash = config.options_hash();
   return plan::write_plan(h, {{plan::SectionTag::kMeta, meta_bytes},
                               {plan::SectionTag::kModel, model_bytes},

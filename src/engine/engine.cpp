@@ -7,6 +7,7 @@
 
 #include "../cpu/kernels.h"
 #include "engine_internal.h"
+#include "target_hooks.h"
 #include "onyx/engine.h"
 #include "onyx/limits.h"
 #include "onyx/onnx.h"
@@ -115,7 +116,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
   auto d = std::make_unique<EngineData>();
   d->buffer = std::move(buffer);
   std::vector<plan::Section> sections;
-  d->header = plan::read_plan(d->buffer.view(), label, Target::kCpu, sections);
+  d->header = plan::read_plan(d->buffer.view(), label, plan::peek_target(d->buffer.view()), sections);
+  const bool gpu = d->header.target == Target::kCuda;
   std::string_view meta_bytes, model_bytes, weights;
   for (const plan::Section& s : sections) {
     if (s.tag == plan::SectionTag::kMeta) meta_bytes = s.data;
@@ -167,7 +169,9 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       EngineData::Step& step = d->steps[s];
       const Node& n = *step.node;
       step.kernel_name = kernels[s].get<std::string>();
-      if (step.kernel_name != "ref") {
+      if (gpu) {
+        step.device = step.kernel_name != "host";
+      } else if (step.kernel_name != "ref") {
         step.kernel = cpu::find_kernel(step.kernel_name);
         if (!step.kernel)
           fail_bad_input(label, ": ", n.describe(), " uses kernel '", step.kernel_name,
@@ -243,6 +247,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         t.max_dims.push_back(per.at(p).is_null() ? std::vector<int64_t>{} : json_dims(per.at(p)));
       d->io.push_back(std::move(t));
     }
+    if (gpu) d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
   } catch (const nlohmann::json::exception& e) {
     bad("plan metadata: ", e.what());
   }
@@ -309,15 +314,20 @@ PlanSummary Engine::summary() const {
   s.file_bytes = d.buffer.size;
   s.weights_bytes = d.weights_bytes;
   s.num_nodes = d.steps.size();
-  for (const EngineData::Step& st : d.steps) {
-    if (st.kernel) ++s.num_native_nodes;
+  std::vector<std::pair<std::string, std::string>> layers;  // GPU targets: (kernel, precision) per step
+  if (d.target) layers = d.target->layer_info();
+  for (size_t i = 0; i < d.steps.size(); ++i) {
+    const EngineData::Step& st = d.steps[i];
+    if (st.kernel || st.device) ++s.num_native_nodes;
+    const std::string kernel =
+        i < layers.size() && !layers[i].second.empty() ? st.kernel_name + " [" + layers[i].second + "]" : st.kernel_name;
     bool found = false;
     for (auto& k : s.kernels)
-      if (k.op_type == st.node->op_type && k.kernel == st.kernel_name) {
+      if (k.op_type == st.node->op_type && k.kernel == kernel) {
         ++k.count;
         found = true;
       }
-    if (!found) s.kernels.push_back({st.node->op_type, st.kernel_name, 1});
+    if (!found) s.kernels.push_back({st.node->op_type, kernel, 1});
   }
   for (const MemoryPlan& m : d.memory) {
     size_t planned = 0;
@@ -346,6 +356,7 @@ struct ExecutionContext::State {
   std::vector<std::pair<void*, size_t>> bindings;  // per io tensor
   std::vector<Tensor> results;                     // per io tensor (outputs only)
   bool ran = false;
+  std::unique_ptr<TargetContext> target;           // GPU targets: the device runtime
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
@@ -353,6 +364,7 @@ ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
   const size_t n = engine_->data_->io.size();
   state_->bindings.assign(n, {nullptr, 0});
   state_->results.resize(n);
+  if (engine_->data_->target) state_->target = engine_->data_->target->create_context(*engine_->data_);
   set_profile(0);
 }
 
@@ -363,7 +375,10 @@ void ExecutionContext::set_profile(size_t p) {
   if (p >= std::max<size_t>(1, d.profiles.size()))
     fail_bad_input("profile ", p, " does not exist (the engine has ", d.profiles.size(), ")");
   profile_ = p;
-  state_->arena = plan::AlignedBuffer::allocate(d.memory[p].arena_bytes);
+  if (state_->target)
+    state_->target->set_profile(p);
+  else
+    state_->arena = plan::AlignedBuffer::allocate(d.memory[p].arena_bytes);
   state_->shapes.assign(d.io.size(), std::nullopt);
   for (size_t i = 0; i < d.io.size(); ++i)
     if (d.io[i].is_input && d.io[i].shape.is_static()) state_->shapes[i] = *d.io[i].shape.static_dims();
@@ -371,7 +386,32 @@ void ExecutionContext::set_profile(size_t p) {
 }
 
 size_t ExecutionContext::arena_bytes() const {
-  return state_->arena.size;
+  return state_->target ? state_->target->arena_bytes() : state_->arena.size;
+}
+
+void ExecutionContext::set_device_memory(void* data, size_t bytes) {
+  if (!state_->target) fail_bad_input("set_device_memory: the cpu target has no device memory");
+  state_->target->set_device_memory(data, bytes);
+}
+
+void ExecutionContext::set_cuda_graph(bool on) {
+  if (!state_->target) fail_bad_input("set_cuda_graph: only the cuda target runs CUDA graphs");
+  state_->target->set_cuda_graph(on);
+}
+
+bool ExecutionContext::enqueue(void* cuda_stream) {
+  if (!state_->target) {
+    execute();
+    return true;
+  }
+  state_->ran = false;
+  state_->target->enqueue(cuda_stream, state_->shapes, state_->bindings);
+  state_->ran = true;
+  return true;
+}
+
+void ExecutionContext::synchronize() {
+  if (state_->target) state_->target->synchronize();
 }
 
 namespace {
@@ -423,6 +463,7 @@ bool ExecutionContext::tensor_shape(const std::string& name, std::vector<int64_t
 
 void ExecutionContext::set_tensor_address(const std::string& name, void* data, size_t bytes) {
   const size_t i = io_index(*engine_->data_, name);
+  if (state_->target && data) state_->target->check_address(i, data, bytes);
   state_->bindings[i] = {data, data ? bytes : 0};
 }
 
@@ -431,6 +472,7 @@ const Tensor& ExecutionContext::output(const std::string& name) const {
   const size_t i = io_index(d, name);
   if (d.io[i].is_input) fail_bad_input("output(): '", name, "' is an input");
   if (!state_->ran) fail_bad_input("output('", name, "'): the context has not run yet");
+  if (state_->target) state_->results[i] = state_->target->download_output(i);
   return state_->results[i];
 }
 
@@ -512,6 +554,12 @@ void ExecutionContext::execute() {
   const EngineData& d = *engine_->data_;
   State& st = *state_;
   st.ran = false;
+  if (st.target) {
+    st.target->enqueue(nullptr, st.shapes, st.bindings);
+    st.target->synchronize();
+    st.ran = true;
+    return;
+  }
   const MemoryPlan& mp = d.memory[profile_];
   uint8_t* const arena = st.arena.data.get();
   auto in_arena = [&](const Tensor& t) {

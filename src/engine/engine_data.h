@@ -49,11 +49,13 @@ struct EngineData {
     std::vector<int> inputs;      // -1 for an absent optional input
     std::vector<int> outputs;     // -1 for an absent optional output
     std::vector<int> free_after;  // values whose last use is this step
+    bool device = false;          // a GPU target's layer (its outputs live in the device arena)
   };
   std::vector<Step> steps;
   std::vector<int> input_ids, output_ids;  // io order
   std::vector<std::pair<int, Tensor>> initializers;
   std::vector<MemoryPlan> memory;  // per profile (one when there are none)
+  std::shared_ptr<class TargetEngine> target;  // GPU target runtime (src/engine/target_hooks.h); null for cpu
 };
 
 // Parses and checks a plan (kBadInput "LABEL: ..." on any inconsistency).

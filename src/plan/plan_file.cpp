@@ -106,6 +106,10 @@ std::string write_plan(const Header& header, const std::vector<Section>& section
   return out;
 }
 
+Target peek_target(std::string_view b) {
+  return b.size() >= kHeaderSize && get_u32(b, 32) == 2 ? Target::kCuda : Target::kCpu;
+}
+
 Header read_plan(std::string_view b, const std::string& label, Target expected_target,
                  std::vector<Section>& sections) {
   auto bad = [&](const auto&... parts) { fail_bad_input(label, ": ", parts...); };
@@ -139,6 +143,7 @@ Header read_plan(std::string_view b, const std::string& label, Target expected_t
         h.target == Target::kCuda ? " (sm_" + std::to_string(h.gpu_arch) + ")" : std::string(),
         "; this engine runs ", target_name(expected_target));
   if (h.target == Target::kCpu && h.gpu_arch != 0) bad("damaged plan (cpu plan with a GPU architecture)");
+  if (h.target == Target::kCuda && h.gpu_arch == 0) bad("damaged plan (cuda plan without a GPU architecture)");
   h.options_hash = get_u64(b, 40);
   const std::string_view payload = b.substr(kHeaderSize);
   size_t pos = 0;

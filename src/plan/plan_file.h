@@ -50,6 +50,10 @@ struct AlignedBuffer {
 Header read_plan(std::string_view bytes, const std::string& label, Target expected_target,
                  std::vector<Section>& sections);
 
+// The target a plan's header names (kCpu when the bytes are too short or the id is unknown: read_plan then
+// reports the problem).
+Target peek_target(std::string_view bytes);
+
 // The onyx version this build writes ("0.1.0").
 std::string_view onyx_version();
 

@@ -1,0 +1,134 @@
+// The `cuda` backend of the Runner registry (`onyx run --backends cuda,cuda:fp16`, `onyx conformance --backend
+// cuda`): builds a cuda engine in memory from the model (no profiles: dynamic inputs take any shape) and runs it
+// through one execution context, staging host inputs through pinned buffers on the runner's stream.
+// Options: fp32 (default, strict), tf32, fp16, bf16, graph (CUDA graph capture).
+#include <cstring>
+
+#include "buffer.h"
+#include "check.h"
+#include "onyx/cuda.h"
+#include "onyx/engine.h"
+#include "onyx/runner.h"
+
+namespace onyx {
+
+namespace {
+
+class CudaRunner : public Runner {
+ public:
+  CudaRunner(ModelLoader loader, std::string name, Precision p, bool graph)
+      : Runner(std::move(name)), loader_(std::move(loader)), precision_(p), graph_(graph) {}
+
+  TensorMetadata input_metadata() const override { return meta(true); }
+  TensorMetadata output_metadata() const override { return meta(false); }
+
+ protected:
+  void activate_impl() override {
+    std::shared_ptr<Model> model = loader_();
+    if (!model || !model->graph) fail_bad_input(name(), ": the loader returned no model");
+    BuilderConfig config;
+    config.target = Target::kCuda;
+    config.precision = precision_;
+    engine_ = build_engine(std::move(*model), config);
+    context_ = engine_->create_execution_context();
+    if (graph_) context_->set_cuda_graph(true);
+    device_.clear();
+    pinned_.clear();
+    device_.resize(engine_->io_tensors().size());
+    pinned_.resize(engine_->io_tensors().size());
+  }
+  void deactivate_impl() override {
+    context_.reset();
+    engine_.reset();
+    device_.clear();
+    pinned_.clear();
+  }
+  NamedTensors infer_impl(const NamedTensors& feeds) override {
+    if (!extra_outputs().empty())
+      fail_unsupported(name(), ": the cuda engine does not expose intermediate values (--mark-all)");
+    const auto& io = engine_->io_tensors();
+    for (size_t i = 0; i < io.size(); ++i) {
+      const IoTensor& t = io[i];
+      if (!t.is_input) continue;
+      const Tensor* x = nullptr;
+      for (const auto& [n, v] : feeds)
+        if (n == t.name) x = &v;
+      if (!x) fail_bad_input("input '", t.name, "' was not given");
+      if (x->dtype() != t.dtype)
+        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ", dtype_name(x->dtype()));
+      if (t.dtype == DType::kString) fail_unsupported("input '", t.name, "': string inputs cannot run on cuda");
+      context_->set_input_shape(t.name, x->dims());
+      const size_t bytes = x->nbytes();
+      if (device_[i].size() < std::max<size_t>(bytes, 1)) {
+        device_[i] = cuda::DeviceBuffer(std::max<size_t>(bytes, 256));
+        pinned_[i] = cuda::PinnedBuffer(std::max<size_t>(bytes, 256));
+      }
+      if (bytes) {
+        std::memcpy(pinned_[i].data(), x->raw_data(), bytes);
+        device_[i].upload(pinned_[i].data(), bytes, stream_.get());
+      }
+      context_->set_tensor_address(t.name, device_[i].data(), bytes);
+    }
+    for (const auto& [n, v] : feeds) {
+      const IoTensor* t = engine_->find_io_tensor(n);
+      if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
+    }
+    context_->enqueue(stream_.get());
+    NamedTensors out;
+    for (const IoTensor& t : io)
+      if (!t.is_input) out.emplace_back(t.name, context_->output(t.name));
+    return out;
+  }
+
+ private:
+  TensorMetadata meta(bool inputs) const {
+    if (!engine_) fail_bad_input(name(), ": metadata needs an active runner");
+    TensorMetadata out;
+    for (const IoTensor& t : engine_->io_tensors())
+      if (t.is_input == inputs) {
+        TensorMeta m;
+        m.name = t.name;
+        m.dtype = t.dtype;
+        m.shape = t.shape;
+        out.push_back(std::move(m));
+      }
+    return out;
+  }
+
+  ModelLoader loader_;
+  Precision precision_;
+  bool graph_;
+  cuda::Stream stream_;
+  std::shared_ptr<const Engine> engine_;
+  std::unique_ptr<ExecutionContext> context_;
+  std::vector<cuda::DeviceBuffer> device_;
+  std::vector<cuda::PinnedBuffer> pinned_;
+};
+
+const bool kCudaRegistered = [] {
+  register_backend(
+      {.name = "cuda",
+       .description = "cuda engine (options: fp32, tf32, fp16, bf16, graph; e.g. cuda:fp16)",
+       .unavailable_reason = []() -> std::string {
+         if (cuda_devices().empty()) return "no usable CUDA device (" + cuda_status() + ")";
+         return "";
+       },
+       .make = [](ModelLoader loader, const BackendSpec& spec) -> std::unique_ptr<Runner> {
+         Precision p = Precision::kFp32;
+         bool graph = false;
+         for (const std::string& o : spec.options) {
+           if (o == "graph")
+             graph = true;
+           else if (o == "fp32" || o == "tf32" || o == "fp16" || o == "bf16")
+             p = parse_precision(o);
+           else
+             fail_bad_input("backend 'cuda': unknown option '", o, "' (fp32, tf32, fp16, bf16, graph)");
+         }
+         return std::make_unique<CudaRunner>(std::move(loader), spec.text, p, graph);
+       }});
+  return true;
+}();
+
+}  // namespace
+
+}  // namespace onyx

@@ -1,0 +1,763 @@
+// The cuda target's builder hook and runtime (src/engine/target_hooks.h): layer choice at build, device weights
+// at load, and per execution context the host shape pass (shape-only nodes on the host, layers' output shapes,
+// plans, memory) and the enqueue of every layer on a stream.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "../engine/engine_data.h"
+#include "../engine/target_hooks.h"
+#include "buffer.h"
+#include "check.h"
+#include "kernels.h"
+#include "layer.h"
+#include "matmul.h"
+#include "onyx/cuda.h"
+#ifdef ONYX_HAVE_CUDNN
+#include "conv.h"
+#endif
+
+namespace onyx {
+
+using Json = nlohmann::json;
+
+namespace cuda {
+namespace {
+
+bool is_float_dtype(DType t) {
+  return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16;
+}
+
+bool has_subgraph(const Node& n) {
+  for (const Attribute& a : n.attributes)
+    if (a.g || !a.graphs.empty()) return true;
+  return false;
+}
+
+bool is_shape_op(const Node& n) {
+  return (n.domain.empty() || n.domain == "ai.onnx") && (n.op_type == "Shape" || n.op_type == "Size");
+}
+
+// Which nodes run on the host: Shape/Size, and every deterministic node (without subgraphs) whose inputs are all
+// host values (initializers or host-node outputs).
+std::vector<bool> classify_host(const Graph& g) {
+  std::unordered_set<const Value*> host;
+  for (const Value* v : g.initializers) host.insert(v);
+  std::vector<bool> out;
+  for (const auto& n : g.nodes()) {
+    bool h = is_shape_op(*n);
+    if (!h) {
+      const OpSchema* s = OpRegistry::instance().find(n->domain, n->op_type, n->opset);
+      h = s && s->run && s->deterministic && !has_subgraph(*n);
+      for (const Value* v : n->inputs())
+        if (v && !host.count(v)) h = false;
+    }
+    if (h)
+      for (const Value* v : n->outputs())
+        if (v) host.insert(v);
+    out.push_back(h);
+  }
+  return out;
+}
+
+uint32_t device_arch() {
+  const DeviceLimits& l = current_device_limits();
+  return static_cast<uint32_t>(l.sm_major * 10 + l.sm_minor);
+}
+
+std::string device_name() {
+  int dev = 0;
+  cudaGetDevice(&dev);
+  cudaDeviceProp p{};
+  if (cudaGetDeviceProperties(&p, dev) != cudaSuccess) return "?";
+  return p.name;
+}
+
+Precision precision_of(const std::string& s) {
+  if (s == "tf32") return Precision::kTf32;
+  if (s == "fp16") return Precision::kFp16;
+  if (s == "bf16") return Precision::kBf16;
+  return Precision::kFp32;
+}
+
+// The LayerBuild of a node of `g`; host_vals: host values by pointer.
+LayerBuild make_build(const Node& n, const std::unordered_set<const Value*>& host_vals, Precision p) {
+  LayerBuild b;
+  b.node = &n;
+  b.schema = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
+  for (const Value* v : n.inputs()) {
+    b.input_types.push_back(v ? &v->type : nullptr);
+    b.constants.push_back(v && v->is_initializer() ? &*v->initializer : nullptr);
+    b.host_values.push_back(v && host_vals.count(v) > 0);
+  }
+  b.precision = p;
+  return b;
+}
+
+std::unique_ptr<Layer> create_layer(const LayerBuild& b) {
+  const Node& n = *b.node;
+  const LayerFactory* f = find_layer(n.domain, n.op_type);
+  if (!f) fail_unsupported(n.describe(), ": no cuda layer for ", n.domain.empty() ? "" : n.domain + ".", n.op_type);
+  for (const Value* v : n.outputs())
+    if (v && !v->type.is_tensor())
+      fail_unsupported(n.describe(), ": output '", v->name(), "' is ", v->type.to_string(),
+                       "; the cuda target runs tensors only");
+  try {
+    std::unique_ptr<Layer> l = (*f)(b);
+    if (!l) fail_unsupported("the layer factory declined");
+    return l;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.find(n.describe()) != std::string::npos) throw;
+    throw Error(e.code(), n.describe() + ": " + what);
+  }
+}
+
+std::unordered_set<const Value*> host_values_of(const Graph& g, const std::vector<bool>& host_nodes) {
+  std::unordered_set<const Value*> host;
+  for (const Value* v : g.initializers) host.insert(v);
+  size_t i = 0;
+  for (const auto& n : g.nodes()) {
+    if (host_nodes[i++])
+      for (const Value* v : n->outputs())
+        if (v) host.insert(v);
+  }
+  return host;
+}
+
+// Runs a host node's reference kernel (Shape/Size from shapes alone).
+void run_host_node(const Node& n, const OpSchema* schema, const std::vector<const Tensor*>& in_tensors,
+                   const std::vector<const Dims*>& in_dims, std::vector<Tensor>& out) {
+  out.assign(n.num_outputs(), Tensor());
+  if (is_shape_op(n)) {
+    const Dims& d = *in_dims.at(0);
+    if (n.op_type == "Size") {
+      out[0] = Tensor::scalar<int64_t>(cuda::numel(d));
+      return;
+    }
+    const int64_t r = static_cast<int64_t>(d.size());
+    int64_t start = n.attr_int("start", 0), end = n.attr_int("end", r);
+    if (start < 0) start += r;
+    if (end < 0) end += r;
+    start = std::clamp<int64_t>(start, 0, r);
+    end = std::clamp<int64_t>(end, 0, r);
+    std::vector<int64_t> vals;
+    for (int64_t i = start; i < end; ++i) vals.push_back(d[static_cast<size_t>(i)]);
+    out[0] = Tensor::from_vector<int64_t>({static_cast<int64_t>(vals.size())}, vals);
+    return;
+  }
+  std::vector<RunValue> ins(n.num_inputs());
+  std::vector<const RunValue*> ptrs(n.num_inputs(), nullptr);
+  for (size_t i = 0; i < n.num_inputs(); ++i)
+    if (in_tensors[i]) {
+      ins[i] = RunValue(*in_tensors[i]);
+      ptrs[i] = &ins[i];
+    }
+  std::vector<RunValue> outs(n.num_outputs());
+  KernelContext ctx(n, ptrs, outs, [&](const Graph&, std::vector<RunValue>) -> std::vector<RunValue> {
+    fail_unsupported(n.describe(), ": subgraphs are not run on the host by the cuda target");
+  });
+  schema->run(ctx);
+  for (size_t i = 0; i < n.num_outputs(); ++i) {
+    if (!n.output(i)) continue;
+    if (!outs[i].is_tensor())
+      fail_unsupported(n.describe(), ": host value ", i, " is not a tensor (", outs[i].describe(), ")");
+    out[i] = outs[i].tensor;
+  }
+}
+
+size_t align_up(size_t n, size_t a) {
+  return (n + a - 1) / a * a;
+}
+
+// ---- engine ------------------------------------------------------------------------------------------------
+
+struct StepInfo {
+  bool device = false;
+  Precision precision = Precision::kFp32;
+  std::string kernel, precision_name;
+  LayerBuild build;                 // for re-creating the layer per context
+  std::vector<DType> input_dtypes;  // storage dtypes the layer wants
+  std::vector<DType> output_dtypes;
+  std::vector<bool> host_input;     // inputs the layer reads on the host
+};
+
+class CudaEngine : public TargetEngine {
+ public:
+  std::vector<StepInfo> steps;
+  std::vector<bool> host_value;  // by value id
+  // Weights on the device: (value id, dtype) → buffer.
+  std::map<std::pair<int, DType>, DeviceBuffer> weights;
+
+  std::unique_ptr<TargetContext> create_context(const EngineData& d) const override;
+  std::vector<std::pair<std::string, std::string>> layer_info() const override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const StepInfo& s : steps) out.emplace_back(s.kernel, s.precision_name);
+    return out;
+  }
+};
+
+// ---- context -----------------------------------------------------------------------------------------------
+
+class CudaContext : public TargetContext {
+ public:
+  CudaContext(const EngineData& d, const CudaEngine& e) : d_(d), e_(e) {
+    layers_.resize(d.steps.size());
+    for (size_t s = 0; s < d.steps.size(); ++s)
+      if (e.steps[s].device) layers_[s] = create_layer(e.steps[s].build);
+    lc_.blaslt = &blaslt_;
+#ifdef ONYX_HAVE_CUDNN
+    dnn_ = std::make_unique<DnnHandle>();
+    lc_.dnn = dnn_.get();
+#endif
+    vals_.resize(d.values.size());
+    steps_.resize(d.steps.size());
+    out_own_.resize(d.io.size());
+  }
+  ~CudaContext() override {
+    if (last_stream_) cudaStreamSynchronize(last_stream_);
+    drop_graph();
+  }
+
+  void set_profile(size_t p) override {
+    synchronize();
+    profile_ = p;
+    if (!user_arena_) {
+      own_arena_ = DeviceBuffer();
+      own_arena_ = DeviceBuffer(d_.memory[p].arena_bytes);
+    }
+    resolved_ = false;
+  }
+  size_t arena_bytes() const override { return d_.memory[profile_].arena_bytes; }
+  void set_device_memory(void* data, size_t bytes) override {
+    if (data) {
+      check_device_pointer("set_device_memory", data);
+      if (reinterpret_cast<uintptr_t>(data) % 256 != 0)
+        fail_bad_input("set_device_memory: address ", data, " is not 256-byte aligned");
+      if (bytes < arena_bytes())
+        fail_bad_input("set_device_memory: ", bytes, " bytes given, the arena of profile ", profile_, " needs ",
+                       arena_bytes());
+    }
+    synchronize();
+    user_arena_ = data;
+    if (data) own_arena_ = DeviceBuffer();
+    else if (own_arena_.size() < arena_bytes()) own_arena_ = DeviceBuffer(arena_bytes());
+    resolved_ = false;
+  }
+  void check_address(size_t io, const void* data, size_t bytes) const override {
+    (void)bytes;
+    const std::string what = std::string(d_.io[io].is_input ? "input '" : "output '") + d_.io[io].name + "'";
+    check_device_pointer(what, data);
+    if (reinterpret_cast<uintptr_t>(data) % 16 != 0)
+      fail_bad_input(what, ": device address ", data, " is not 16-byte aligned (the cuda target needs 16)");
+  }
+  void enqueue(void* stream, std::vector<std::optional<std::vector<int64_t>>>& shapes,
+               const std::vector<std::pair<void*, size_t>>& bindings) override;
+  void synchronize() override {
+    if (last_stream_) {
+      cudaStream_t s = last_stream_;
+      last_stream_ = nullptr;
+      check_cuda(cudaStreamSynchronize(s), "cudaStreamSynchronize (the run failed on the device)");
+    }
+  }
+  Tensor download_output(size_t io) override {
+    synchronize();
+    const OutLoc& o = out_loc_.at(io);
+    Tensor t(d_.io[io].dtype, o.dims);
+    if (t.nbytes() > 0) check_cuda(cudaMemcpy(t.raw_data(), o.ptr, t.nbytes(), cudaMemcpyDeviceToHost), "download output");
+    return t;
+  }
+  void set_cuda_graph(bool on) override {
+    synchronize();
+    graph_on_ = on;
+    drop_graph();
+  }
+
+ private:
+  struct Val {
+    Dims dims;
+    DType dtype = DType::kUndefined;  // storage dtype
+    bool host = false;
+    Tensor host_tensor;               // host values
+    void* base = nullptr;             // resolved device address (before output bindings)
+    void* ptr = nullptr;              // this run's address
+    DeviceBuffer own;                 // when not in the arena
+    bool needs_device = false;        // host value read as data on the device
+  };
+  struct StepRt {
+    std::vector<DType> cast_to;        // per input: kUndefined = no cast
+    std::vector<DeviceBuffer> scratch; // per input cast buffer
+    std::vector<const void*> weight;   // per input: engine weight in the wanted dtype (no cast)
+    std::vector<const Tensor*> host;   // per input: host values for the layer
+  };
+  struct OutLoc {
+    Dims dims;
+    void* ptr = nullptr;  // where the output is after the run (model dtype)
+  };
+
+  static void check_device_pointer(const std::string& what, const void* data) {
+    cudaPointerAttributes a{};
+    const cudaError_t e = cudaPointerGetAttributes(&a, data);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      fail_bad_input(what, ": address ", data, " is not device memory (", cudaGetErrorString(e), ")");
+    }
+    if (a.type != cudaMemoryTypeDevice && a.type != cudaMemoryTypeManaged)
+      fail_bad_input(what, ": address ", data,
+                     " is host memory; the cuda target binds device memory (cudaMalloc / cudaMallocManaged)");
+    int dev = 0;
+    cudaGetDevice(&dev);
+    if (a.device != dev)
+      fail_bad_input(what, ": address ", data, " is on device ", a.device, ", the context runs on device ", dev);
+  }
+
+  void drop_graph() {
+    if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
+    graph_exec_ = nullptr;
+    graph_key_.clear();
+  }
+
+  void resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes);
+  void run_steps(cudaStream_t s, const std::vector<std::pair<void*, size_t>>& bindings);
+
+  const EngineData& d_;
+  const CudaEngine& e_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+  BlasLtHandle blaslt_;
+#ifdef ONYX_HAVE_CUDNN
+  std::unique_ptr<DnnHandle> dnn_;
+#endif
+  Stream own_stream_;
+  LayerContext lc_;
+  size_t profile_ = 0;
+  DeviceBuffer own_arena_;
+  void* user_arena_ = nullptr;
+  DeviceBuffer workspace_;
+  std::vector<Val> vals_;
+  std::vector<StepRt> steps_;
+  std::vector<DeviceBuffer> out_own_;
+  std::vector<OutLoc> out_loc_;
+  std::vector<std::optional<std::vector<int64_t>>> resolved_shapes_;
+  bool resolved_ = false;
+  cudaStream_t last_stream_ = nullptr;
+  bool graph_on_ = false;
+  cudaGraphExec_t graph_exec_ = nullptr;
+  std::vector<const void*> graph_key_;
+};
+
+void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes) {
+  synchronize();
+  drop_graph();
+  resolved_ = false;
+  const MemoryPlan& mp = d_.memory[profile_];
+  uint8_t* arena = static_cast<uint8_t*>(user_arena_ ? user_arena_ : own_arena_.data());
+  for (Val& v : vals_) {
+    v.dims.clear();
+    v.dtype = DType::kUndefined;
+    v.host = false;
+    v.host_tensor = Tensor();
+    v.base = v.ptr = nullptr;
+    v.needs_device = false;
+  }
+  size_t in_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (!d_.io[i].is_input) continue;
+    Val& v = vals_[d_.input_ids[in_pos++]];
+    v.dims = *shapes[i];
+    v.dtype = d_.io[i].dtype;
+  }
+  for (const Value* iv : d_.model.graph->initializers) {
+    Val& v = vals_[d_.value_id.at(iv)];
+    v.host = true;
+    v.host_tensor = *iv->initializer;
+    v.dims = v.host_tensor.dims();
+    v.dtype = v.host_tensor.dtype();
+  }
+  size_t workspace = 0;
+  lc_.workspace = nullptr;
+  lc_.workspace_bytes = 0;
+  for (size_t s = 0; s < d_.steps.size(); ++s) {
+    const EngineData::Step& st = d_.steps[s];
+    const Node& n = *st.node;
+    const StepInfo& si = e_.steps[s];
+    StepRt& rt = steps_[s];
+    try {
+      if (!si.device) {
+        std::vector<const Tensor*> ins(st.inputs.size(), nullptr);
+        std::vector<const Dims*> dims(st.inputs.size(), nullptr);
+        for (size_t i = 0; i < st.inputs.size(); ++i) {
+          if (st.inputs[i] < 0) continue;
+          const Val& v = vals_[st.inputs[i]];
+          dims[i] = &v.dims;
+          if (v.host) ins[i] = &v.host_tensor;
+          else if (!is_shape_op(n))
+            fail(ErrorCode::kRuntime, "internal: host node reads device value '", n.input(i)->name(), "'");
+        }
+        std::vector<Tensor> outs;
+        run_host_node(n, st.schema, ins, dims, outs);
+        for (size_t i = 0; i < st.outputs.size(); ++i) {
+          if (st.outputs[i] < 0) continue;
+          Val& v = vals_[st.outputs[i]];
+          v.host = true;
+          v.host_tensor = outs[i];
+          v.dims = outs[i].dims();
+          v.dtype = outs[i].dtype();
+        }
+        continue;
+      }
+      ShapeContext sc;
+      sc.layer_context = &lc_;
+      rt.cast_to.assign(st.inputs.size(), DType::kUndefined);
+      rt.weight.assign(st.inputs.size(), nullptr);
+      rt.host.assign(st.inputs.size(), nullptr);
+      rt.scratch.resize(st.inputs.size());
+      for (size_t i = 0; i < st.inputs.size(); ++i) {
+        sc.input_shapes.emplace_back();
+        sc.input_dtypes.push_back(DType::kUndefined);
+        sc.host.push_back(nullptr);
+        if (st.inputs[i] < 0) continue;
+        Val& v = vals_[st.inputs[i]];
+        if (v.dtype == DType::kUndefined)
+          fail(ErrorCode::kRuntime, "internal: input '", n.input(i)->name(), "' has no value yet");
+        sc.input_shapes[i] = v.dims;
+        DType want = si.input_dtypes[i];
+        if (want == DType::kUndefined) want = v.dtype;
+        sc.input_dtypes[i] = want;
+        if (v.host) {
+          sc.host[i] = &v.host_tensor;
+          rt.host[i] = &v.host_tensor;
+        }
+        if (si.host_input[i]) continue;  // read on the host only
+        const Value* value = n.input(i);
+        if (value->is_initializer()) {
+          auto it = e_.weights.find({st.inputs[i], want});
+          if (it != e_.weights.end()) {
+            rt.weight[i] = it->second.data();
+            continue;
+          }
+        }
+        if (v.host) v.needs_device = true;
+        if (want != v.dtype) {
+          if (!is_float_dtype(want) || !is_float_dtype(v.dtype))
+            fail(ErrorCode::kRuntime, "internal: input ", i, " is stored as ", dtype_name(v.dtype), ", layer wants ",
+                 dtype_name(want));
+          rt.cast_to[i] = want;
+          const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(want);
+          if (rt.scratch[i].size() < bytes) rt.scratch[i] = DeviceBuffer(bytes);
+        }
+      }
+      const std::vector<Dims> out_dims = layers_[s]->output_shapes(sc);
+      sc.output_shapes = out_dims;
+      for (size_t i = 0; i < st.outputs.size(); ++i) {
+        if (st.outputs[i] < 0) continue;
+        Val& v = vals_[st.outputs[i]];
+        v.dims = i < out_dims.size() ? out_dims[i] : Dims{};
+        v.dtype = si.output_dtypes[i];
+        checked_numel(v.dims);
+      }
+      workspace = std::max(workspace, layers_[s]->prepare(sc));
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.find(n.describe()) != std::string::npos) throw;
+      throw Error(e.code(), n.describe() + ": " + what);
+    }
+  }
+  // Device memory of layer outputs: the arena when the plan placed the value and it fits, else an own buffer.
+  for (size_t s = 0; s < d_.steps.size(); ++s) {
+    if (!e_.steps[s].device) continue;
+    for (int id : d_.steps[s].outputs) {
+      if (id < 0) continue;
+      Val& v = vals_[id];
+      const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(v.dtype);
+      const PlannedTensor& pt = mp.by_value[id];
+      if (pt.offset >= 0 && bytes <= pt.bytes && arena) {
+        v.base = arena + pt.offset;
+      } else {
+        if (v.own.size() < bytes) v.own = DeviceBuffer(align_up(bytes, 256));
+        v.base = v.own.data();
+      }
+    }
+  }
+  // Host values the device reads (and host values that are outputs): uploaded now.
+  for (int id : d_.output_ids)
+    if (vals_[id].host) vals_[id].needs_device = true;
+  for (Val& v : vals_) {
+    if (!v.host || !v.needs_device) continue;
+    const size_t bytes = v.host_tensor.nbytes();
+    if (v.host_tensor.dtype() == DType::kString) fail_unsupported("string values cannot run on the cuda target");
+    if (v.own.size() < bytes) v.own = DeviceBuffer(align_up(bytes, 256));
+    if (bytes) check_cuda(cudaMemcpy(v.own.data(), v.host_tensor.raw_data(), bytes, cudaMemcpyHostToDevice), "upload host value");
+    v.base = v.own.data();
+  }
+  if (workspace_.size() < workspace) workspace_ = DeviceBuffer(align_up(workspace, 256));
+  lc_.workspace = workspace_.data();
+  lc_.workspace_bytes = workspace_.size();
+  // Unbound outputs land in the context's buffers (model dtype).
+  out_loc_.assign(d_.io.size(), {});
+  size_t out_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (d_.io[i].is_input) continue;
+    const Val& v = vals_[d_.output_ids[out_pos++]];
+    out_loc_[i].dims = v.dims;
+    const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(d_.io[i].dtype);
+    if (out_own_[i].size() < bytes) out_own_[i] = DeviceBuffer(align_up(bytes, 256));
+  }
+  resolved_shapes_ = shapes;
+  resolved_ = true;
+}
+
+void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<void*, size_t>>& bindings) {
+  lc_.stream = stream;
+  std::vector<DeviceTensor> ins, outs;
+  for (size_t s = 0; s < d_.steps.size(); ++s) {
+    if (!e_.steps[s].device) continue;
+    const EngineData::Step& st = d_.steps[s];
+    StepRt& rt = steps_[s];
+    ins.assign(st.inputs.size(), DeviceTensor{});
+    outs.assign(st.outputs.size(), DeviceTensor{});
+    for (size_t i = 0; i < st.inputs.size(); ++i) {
+      if (st.inputs[i] < 0) continue;
+      const Val& v = vals_[st.inputs[i]];
+      DeviceTensor& t = ins[i];
+      t.dims = v.dims;
+      if (e_.steps[s].host_input[i]) {
+        t.dtype = v.dtype;
+        continue;
+      }
+      if (rt.weight[i]) {
+        t.dtype = e_.steps[s].input_dtypes[i] == DType::kUndefined ? v.dtype : e_.steps[s].input_dtypes[i];
+        t.data = const_cast<void*>(rt.weight[i]);
+        continue;
+      }
+      t.dtype = v.dtype;
+      t.data = v.ptr;
+      if (rt.cast_to[i] != DType::kUndefined) {
+        cast(v.dtype, rt.cast_to[i], v.ptr, rt.scratch[i].data(), t.numel(), stream);
+        t.dtype = rt.cast_to[i];
+        t.data = rt.scratch[i].data();
+      }
+    }
+    for (size_t i = 0; i < st.outputs.size(); ++i) {
+      if (st.outputs[i] < 0) continue;
+      const Val& v = vals_[st.outputs[i]];
+      outs[i] = {v.dtype, v.dims, v.ptr};
+    }
+    lc_.host = rt.host;
+    const Node& n = *st.node;
+    try {
+      layers_[s]->enqueue(lc_, ins, outs);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (what.find(n.describe()) != std::string::npos) throw;
+      throw Error(e.code(), n.describe() + ": " + what);
+    }
+  }
+  // Outputs: copy or convert into the bound buffer (or the context's own) unless written there directly.
+  size_t out_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (d_.io[i].is_input) continue;
+    const Val& v = vals_[d_.output_ids[out_pos++]];
+    void* dst = bindings[i].first ? bindings[i].first : out_own_[i].data();
+    out_loc_[i].ptr = dst;
+    const int64_t n = cuda::numel(v.dims);
+    if (dst == v.ptr || n == 0) continue;
+    if (v.dtype == d_.io[i].dtype)
+      check_cuda(cudaMemcpyAsync(dst, v.ptr, static_cast<size_t>(n) * dtype_size(v.dtype), cudaMemcpyDeviceToDevice,
+                                 stream),
+                 "copy output");
+    else
+      cast(v.dtype, d_.io[i].dtype, v.ptr, dst, n, stream);
+  }
+}
+
+void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vector<int64_t>>>& shapes,
+                          const std::vector<std::pair<void*, size_t>>& bindings) {
+  // Check everything before touching state: a bad call leaves the context usable.
+  size_t in_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    const IoTensor& t = d_.io[i];
+    if (!t.is_input) continue;
+    ++in_pos;
+    if (!shapes[i]) fail_bad_input("input '", t.name, "' has no shape (call set_input_shape)");
+    const size_t need = static_cast<size_t>(checked_numel(*shapes[i])) * dtype_size(t.dtype);
+    if (!bindings[i].first && need > 0)
+      fail_bad_input("input '", t.name, "' has no address (call set_tensor_address with device memory)");
+    if (bindings[i].first && bindings[i].second != need)
+      fail_bad_input("input '", t.name, "': bound buffer holds ", bindings[i].second, " bytes, shape ",
+                     dims_to_string(*shapes[i]), " of ", dtype_name(t.dtype), " needs ", need);
+  }
+  (void)in_pos;
+  cudaStream_t stream = stream_arg ? static_cast<cudaStream_t>(stream_arg) : own_stream_.get();
+  bool same = resolved_ && resolved_shapes_.size() == shapes.size();
+  for (size_t i = 0; same && i < d_.io.size(); ++i)
+    if (d_.io[i].is_input && resolved_shapes_[i] != shapes[i]) same = false;
+  if (!same) resolve(shapes);
+  size_t out_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (d_.io[i].is_input) continue;
+    const Val& v = vals_[d_.output_ids[out_pos++]];
+    const size_t need = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(d_.io[i].dtype);
+    if (bindings[i].first && need > bindings[i].second)
+      fail_bad_input("output '", d_.io[i].name, "' ", dtype_name(d_.io[i].dtype), dims_to_string(v.dims),
+                     " needs ", need, " bytes, the bound buffer holds ", bindings[i].second);
+  }
+  if (last_stream_ && last_stream_ != stream) synchronize();
+  // Addresses of this run.
+  for (Val& v : vals_) v.ptr = v.base;
+  in_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i)
+    if (d_.io[i].is_input) vals_[d_.input_ids[in_pos++]].ptr = bindings[i].first;
+  out_pos = 0;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (d_.io[i].is_input) continue;
+    const int id = d_.output_ids[out_pos++];
+    Val& v = vals_[id];
+    const bool produced = !v.host && !d_.values[id]->is_initializer() &&
+                          std::find(d_.input_ids.begin(), d_.input_ids.end(), id) == d_.input_ids.end();
+    if (bindings[i].first && produced && v.dtype == d_.io[i].dtype) v.ptr = bindings[i].first;
+  }
+  for (size_t i = 0; i < d_.io.size(); ++i)
+    if (!d_.io[i].is_input) shapes[i] = out_loc_[i].dims;
+  if (!graph_on_) {
+    run_steps(stream, bindings);
+    last_stream_ = stream;
+    return;
+  }
+  std::vector<const void*> key{stream};
+  for (const auto& b : bindings) key.push_back(b.first);
+  if (!graph_exec_ || key != graph_key_) {
+    drop_graph();
+    check_cuda(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    cudaGraph_t graph = nullptr;
+    try {
+      run_steps(stream, bindings);
+    } catch (...) {
+      cudaStreamEndCapture(stream, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      cudaGetLastError();
+      throw;
+    }
+    check_cuda(cudaStreamEndCapture(stream, &graph), "cudaStreamEndCapture");
+    const cudaError_t e = cudaGraphInstantiate(&graph_exec_, graph, 0);
+    cudaGraphDestroy(graph);
+    check_cuda(e, "cudaGraphInstantiate");
+    graph_key_ = key;
+  } else {
+    // out_loc_ pointers were set by the captured run_steps; bindings are unchanged (same key).
+  }
+  check_cuda(cudaGraphLaunch(graph_exec_, stream), "cudaGraphLaunch");
+  last_stream_ = stream;
+}
+
+std::unique_ptr<TargetContext> CudaEngine::create_context(const EngineData& d) const {
+  return std::make_unique<CudaContext>(d, *this);
+}
+
+}  // namespace
+}  // namespace cuda
+
+// ---- hooks -------------------------------------------------------------------------------------------------
+
+std::vector<std::string> cuda_select_layers(const Model& model, const BuilderConfig& config, std::string& cuda_meta,
+                                            uint32_t& gpu_arch) {
+  using namespace cuda;
+  if (cuda_devices().empty())
+    fail_unsupported("target cuda: no usable CUDA device (", cuda_status(),
+                     "); a cuda plan is built on the GPU it will run on");
+  gpu_arch = device_arch();
+  const Graph& g = *model.graph;
+  std::map<std::string, Precision> overrides;
+  for (const auto& [name, p] : config.layer_precisions) overrides[name] = p;
+  for (const auto& [name, p] : overrides) {
+    bool found = false;
+    for (const auto& n : g.nodes())
+      if (n->name == name) found = true;
+    if (!found) fail_bad_input("--layer-precision: no node named '", name, "' in the optimized graph");
+  }
+  const std::vector<bool> host_nodes = classify_host(g);
+  const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes);
+  std::vector<std::string> kernels;
+  Json layers = Json::array();
+  size_t i = 0;
+  for (const auto& n : g.nodes()) {
+    if (host_nodes[i++]) {
+      kernels.push_back("host");
+      layers.push_back({"host", ""});
+      continue;
+    }
+    auto it = overrides.find(n->name);
+    const Precision p = it != overrides.end() ? it->second : config.precision;
+    const LayerBuild b = make_build(*n, host_vals, p);
+    std::unique_ptr<Layer> l = create_layer(b);
+    kernels.push_back(l->kernel());
+    layers.push_back({l->kernel(), std::string(precision_name(l->precision()))});
+  }
+  cuda_meta = Json{{"layers", layers}, {"device", device_name()}}.dump();
+  return kernels;
+}
+
+std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::string& cuda_meta,
+                                               const std::string& label) {
+  using namespace cuda;
+  if (cuda_devices().empty())
+    fail_bad_input(label, ": plan for the cuda target (sm_", d.header.gpu_arch, ") needs a CUDA device; ",
+                   cuda_status());
+  const uint32_t arch = device_arch();
+  if (arch != d.header.gpu_arch)
+    fail_bad_input(label, ": plan built for sm_", d.header.gpu_arch, ", this GPU (", device_name(), ") is sm_", arch,
+                   ": rebuild the plan on this GPU");
+  Json meta;
+  try {
+    meta = Json::parse(cuda_meta);
+  } catch (const Json::exception& e) {
+    fail_bad_input(label, ": damaged plan (cuda metadata: ", e.what(), ")");
+  }
+  const Json& layers = meta.at("layers");
+  if (!layers.is_array() || layers.size() != d.steps.size())
+    fail_bad_input(label, ": damaged plan (cuda layer table does not match the graph)");
+  auto e = std::make_shared<CudaEngine>();
+  const Graph& g = *d.model.graph;
+  std::vector<bool> host_nodes;
+  for (const EngineData::Step& st : d.steps) host_nodes.push_back(!st.device);
+  const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes);
+  e->steps.resize(d.steps.size());
+  for (size_t s = 0; s < d.steps.size(); ++s) {
+    StepInfo& si = e->steps[s];
+    si.device = d.steps[s].device;
+    si.kernel = layers[s].at(0).get<std::string>();
+    si.precision_name = layers[s].at(1).get<std::string>();
+    if (!si.device) continue;
+    si.precision = precision_of(si.precision_name);
+    si.build = make_build(*d.steps[s].node, host_vals, si.precision);
+    std::unique_ptr<Layer> l = create_layer(si.build);
+    if (l->kernel() != si.kernel)
+      fail_bad_input(label, ": ", d.steps[s].node->describe(), " uses cuda kernel '", si.kernel,
+                     "', this onyx chooses '", l->kernel(), "' (rebuild the plan)");
+    si.input_dtypes = si.build.input_dtypes;
+    si.output_dtypes = si.build.output_dtypes;
+    si.host_input.assign(si.build.input_types.size(), false);
+    for (int i : l->host_inputs())
+      if (i >= 0 && static_cast<size_t>(i) < si.host_input.size()) si.host_input[i] = true;
+    // Weights this layer reads on the device, in the dtype it wants.
+    const Node& n = *d.steps[s].node;
+    for (size_t i = 0; i < n.num_inputs(); ++i) {
+      const Value* v = n.input(i);
+      if (!v || !v->is_initializer() || si.host_input[i]) continue;
+      const DType want = si.input_dtypes[i] == DType::kUndefined ? v->initializer->dtype() : si.input_dtypes[i];
+      const int id = d.value_id.at(v);
+      if (e->weights.count({id, want})) continue;
+      Tensor t = v->initializer->dtype() == want ? *v->initializer : v->initializer->cast(want);
+      DeviceBuffer buf(std::max<size_t>(t.nbytes(), 1));
+      if (t.nbytes()) check_cuda(cudaMemcpy(buf.data(), t.raw_data(), t.nbytes(), cudaMemcpyHostToDevice), "upload weights");
+      e->weights.emplace(std::make_pair(id, want), std::move(buf));
+    }
+  }
+  return e;
+}
+
+}  // namespace onyx

@@ -1,0 +1,62 @@
+// Hooks from the generic builder/engine into a GPU target (implemented in src/cuda/cuda_engine.cpp when onyx is
+// built with CUDA, by stubs in src/cuda/no_cuda.cpp otherwise). The cpu target uses none of them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "onyx/builder.h"
+#include "onyx/tensor.h"
+
+namespace onyx {
+
+struct EngineData;
+struct Model;
+
+// Per-context runtime of a target (one per ExecutionContext).
+class TargetContext {
+ public:
+  virtual ~TargetContext() = default;
+  virtual void set_profile(size_t p) = 0;  // sizes the arena for profile p
+  virtual size_t arena_bytes() const = 0;
+  // Caller-provided arena (nullptr: back to the context's own); kBadInput when too small or misaligned.
+  virtual void set_device_memory(void* data, size_t bytes) = 0;
+  // Checks an address bound to io tensor `io` (kBadInput: host pointer, misaligned, ...).
+  virtual void check_address(size_t io, const void* data, size_t bytes) const = 0;
+  // Enqueues one run on `stream` (nullptr: the context's own stream). shapes: per io tensor (inputs set,
+  // outputs filled with this run's shapes); bindings: per io tensor. Never synchronizes (except on a shape
+  // change, which waits for the context's previous run).
+  virtual void enqueue(void* stream, std::vector<std::optional<std::vector<int64_t>>>& shapes,
+                       const std::vector<std::pair<void*, size_t>>& bindings) = 0;
+  // Waits for the last enqueue.
+  virtual void synchronize() = 0;
+  // The last run's output io tensor `io` on the host (waits for the run).
+  virtual Tensor download_output(size_t io) = 0;
+  // CUDA graph capture for the next runs (static shapes): captured on the first run, replayed while shapes and
+  // addresses stay the same.
+  virtual void set_cuda_graph(bool on) = 0;
+};
+
+// Engine-level data of a target (device weights), shared by its contexts.
+class TargetEngine {
+ public:
+  virtual ~TargetEngine() = default;
+  virtual std::unique_ptr<TargetContext> create_context(const EngineData& d) const = 0;
+  // Per step: (kernel, precision) for `onyx inspect plan`.
+  virtual std::vector<std::pair<std::string, std::string>> layer_info() const = 0;
+};
+
+// Build: chooses the layer of every top-level node of the prepared, optimized model. Returns per node the kernel
+// name ("host" for shape-only nodes run on the host) and fills `cuda_meta` (JSON text stored in the plan) and
+// the GPU architecture (e.g. 90). kUnsupported naming the node when a node has no layer.
+std::vector<std::string> cuda_select_layers(const Model& model, const BuilderConfig& config,
+                                            std::string& cuda_meta, uint32_t& gpu_arch);
+// Load: checks the device against the plan's architecture and uploads weights.
+std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::string& cuda_meta,
+                                               const std::string& label);
+
+}  // namespace onyx
