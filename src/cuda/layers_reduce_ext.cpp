@@ -1,5 +1,5 @@
-// cuda layers over the reduction kernels of ops_kernels.h: Reduce{Max,Min,Prod,L1,L2,LogSum,LogSumExp,SumSquare}
-// (and ReduceSum/ReduceMean as fallbacks for other dtypes and axis sets), ArgMax/ArgMin, CumSum, Hardmax, TopK,
+// cuda layers over the reduction kernels of ops_kernels.h: Reduce{Prod,L1,L2,LogSum,LogSumExp,SumSquare} (and
+// ReduceSum/Mean/Max/Min as fallbacks for other dtypes and axis sets), ArgMax/ArgMin, CumSum, Hardmax, TopK,
 // and Softmax/LogSoftmax over any axis (fallback of the main last-axis layers).
 #include <algorithm>
 
@@ -147,8 +147,8 @@ class TopKLayer : public Layer {
 };
 
 const bool kRegistered = [] {
-  register_layer("", "ReduceMax", reduce_factory(ReduceKind::kMax, "max", 18));
-  register_layer("", "ReduceMin", reduce_factory(ReduceKind::kMin, "min", 18));
+  register_fallback_layer("", "ReduceMax", reduce_factory(ReduceKind::kMax, "max", 18));
+  register_fallback_layer("", "ReduceMin", reduce_factory(ReduceKind::kMin, "min", 18));
   register_layer("", "ReduceProd", reduce_factory(ReduceKind::kProd, "prod", 18));
   register_layer("", "ReduceL1", reduce_factory(ReduceKind::kL1, "l1", 18));
   register_layer("", "ReduceL2", reduce_factory(ReduceKind::kL2, "l2", 18));
