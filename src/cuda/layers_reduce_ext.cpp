@@ -192,6 +192,8 @@ const bool kRegistered = [] {
   });
   register_layer("", "TopK", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
     require_numeric(b, 0);
+    if (b.n().num_outputs() < 2 || !b.n().output(0) || !b.n().output(1))
+      fail_unsupported("TopK without both its values and indices outputs");
     return std::make_unique<TopKLayer>(b);
   });
   return true;

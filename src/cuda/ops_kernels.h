@@ -215,6 +215,42 @@ void einsum(DType dtype, const std::vector<const void*>& inputs, const std::vect
 void einsum_parse(const std::string& equation, const std::vector<size_t>& ranks, std::vector<std::string>* labels,
                   std::string* out_labels);
 
+// ---- quantization ----------------------------------------------------------------------------------------------
+// QuantizeLinear: y = saturate(rint(x / scale) + zero_point) into y_dtype (uint8, int8, uint16, int16). scale (float
+// types, dtype scale_dtype) and zero_point (y_dtype, may be null = 0) hold 1 value (per tensor) or shape[axis]
+// values (per axis). Computed in float32 (float64 for float64 inputs).
+void quantize_linear(DType x_dtype, const void* x, const Dims& shape, int64_t axis, DType scale_dtype,
+                     const void* scale, int64_t scale_count, const void* zero_point, DType y_dtype, void* y,
+                     cudaStream_t stream);
+// DequantizeLinear: y = (x - zero_point) * scale with x int8/uint8/int16/uint16/int32; y has scale_dtype.
+void dequantize_linear(DType x_dtype, const void* x, const Dims& shape, int64_t axis, DType scale_dtype,
+                       const void* scale, int64_t scale_count, const void* zero_point, void* y, cudaStream_t stream);
+// DynamicQuantizeLinear of float32 x (n elements): y uint8, y_scale (float32 scalar) and y_zero_point (uint8 scalar)
+// from the range of x extended to include 0.
+void dynamic_quantize_linear(const float* x, int64_t n, uint8_t* y, float* y_scale, uint8_t* y_zero_point,
+                             cudaStream_t stream);
+
+// ---- GridSample ------------------------------------------------------------------------------------------------
+enum class GridMode { kLinear, kNearest, kCubic };
+enum class GridPadding { kZeros, kBorder, kReflection };
+// x [n, c, spatial...] (2 or 3 spatial dims), grid [n, out spatial..., r] with normalized coordinates (last index
+// is the first spatial axis... as ONNX: (x, y[, z]) = (W, H[, D])); y [n, c, out spatial...]. Float types (grid
+// of the same dtype).
+void grid_sample(DType dtype, const void* x, const Dims& x_shape, const void* grid, const Dims& grid_shape,
+                 GridMode mode, GridPadding padding, bool align_corners, void* y, cudaStream_t stream);
+
+// ---- training optimizers (ai.onnx.preview.training) -------------------------------------------------------------
+enum class OptimizerKind { kAdagrad, kMomentum, kNesterov, kAdam };
+struct OptimizerParams {
+  double alpha = 0, beta = 0, epsilon = 0, decay_factor = 0, norm_coefficient = 0, norm_coefficient_post = 0;
+};
+// One tensor of an optimizer step, computed in float64: r (learning rate, device scalar of r_dtype float32/64) and t
+// (int64 device scalar). Inputs x, g and the states s1 (H for Adagrad, V for Momentum/Adam), s2 (H for Adam);
+// outputs x_new and the new states. Float32/float64 tensors of n elements.
+void optimizer_step(OptimizerKind kind, DType dtype, DType r_dtype, const void* r, const int64_t* t, int64_t n,
+                    const void* x, const void* g, const void* s1, const void* s2, void* x_new, void* s1_new,
+                    void* s2_new, const OptimizerParams& p, cudaStream_t stream);
+
 // ---- signal ----------------------------------------------------------------------------------------------------
 enum class WindowKind { kHann, kHamming, kBlackman };
 // Window function of `size` samples (periodic or symmetric), float types.

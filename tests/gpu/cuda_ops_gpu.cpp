@@ -541,6 +541,65 @@ TEST_F(CudaOps, Einsum) {
   e("ij,kj,lj->ikl", {rnd(DType::kFloat32, {2, 3}, s++), rnd(DType::kFloat32, {4, 3}, s++), rnd(DType::kFloat32, {2, 3}, s++)});
 }
 
+TEST_F(CudaOps, QuantizeDequantize) {
+  uint32_t s = 1;
+  expect_same(op1("QuantizeLinear", {rnd(DType::kFloat32, {3, 8}, s++, -300, 300), floats({}, {2.f}),
+                                     Tensor::from_vector<uint8_t>({}, {128})},
+                  {}, 13));
+  expect_same(op1("QuantizeLinear", {rnd(DType::kFloat32, {2, 3, 4}, s++, -100, 100), floats({3}, {0.5f, 1.f, 3.f}),
+                                     Tensor::from_vector<int8_t>({3}, {-3, 0, 7})},
+                  {attr_int("axis", 1)}, 13));
+  expect_same(op1("QuantizeLinear", {floats({6}, {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 1000.f}), floats({}, {1.f})}, {}, 13));
+  expect_same(op1("DequantizeLinear", {rnd(DType::kUInt8, {3, 8}, s++, 0, 255), floats({}, {0.25f}),
+                                       Tensor::from_vector<uint8_t>({}, {100})},
+                  {}, 13));
+  expect_same(op1("DequantizeLinear", {rnd(DType::kInt8, {2, 3, 4}, s++, -128, 127), floats({4}, {0.5f, 1.f, 3.f, 2.f}),
+                                       Tensor::from_vector<int8_t>({4}, {-3, 0, 7, 1})},
+                  {attr_int("axis", -1)}, 13));
+  expect_same(op1("DequantizeLinear", {rnd(DType::kInt32, {5}, s++, -1000, 1000), floats({}, {0.1f})}, {}, 13));
+  SingleOp dq = op1("DynamicQuantizeLinear", {rnd(DType::kFloat32, {3, 7}, s++, -3, 5)}, {}, 11);
+  dq.num_outputs = 3;
+  expect_same(dq);
+  dq.inputs = {rnd(DType::kFloat32, {40}, s++, 1, 5)};  // all positive: the range includes 0
+  expect_same(dq);
+}
+
+TEST_F(CudaOps, GridSample) {
+  uint32_t s = 1;
+  for (const char* mode : {"bilinear", "nearest", "bicubic"})
+    for (const char* pad : {"zeros", "border", "reflection"})
+      for (int64_t align : {0, 1})
+        expect_same(op1("GridSample", {rnd(DType::kFloat32, {2, 3, 4, 5}, s++), rnd(DType::kFloat32, {2, 3, 6, 2}, s++, -1.3, 1.3)},
+                        {attr_string("mode", mode), attr_string("padding_mode", pad), attr_int("align_corners", align)},
+                        16));
+  expect_same(op1("GridSample", {rnd(DType::kFloat32, {1, 2, 3, 4, 5}, s++), rnd(DType::kFloat32, {1, 2, 3, 2, 3}, s++, -1.2, 1.2)},
+                  {attr_string("mode", "linear")}, 20));
+}
+
+TEST_F(CudaOps, TrainingOptimizers) {
+  uint32_t s = 1;
+  auto opt = [&](const char* type, size_t groups, std::vector<Attribute> attrs, int tensors) {
+    SingleOp op;
+    op.op_type = type;
+    op.domain = "ai.onnx.preview.training";
+    op.opset = 18;
+    op.attributes = std::move(attrs);
+    op.inputs = {floats({}, {0.1f}), ints({}, {3})};
+    for (size_t g = 0; g < groups; ++g)
+      for (int i = 0; i < tensors; ++i)
+        op.inputs.push_back(rnd(DType::kFloat32, {static_cast<int64_t>(3 + i), 2}, s++, g == groups - 1 ? 0.1 : -1, 1));
+    op.num_outputs = static_cast<int>((groups - 1) * tensors);
+    expect_same(op);
+  };
+  opt("Adagrad", 3, {attr_float("decay_factor", 0.1f), attr_float("norm_coefficient", 0.01f)}, 1);
+  opt("Adagrad", 3, {}, 2);
+  opt("Momentum", 3, {attr_float("alpha", 0.9f), attr_float("beta", 0.5f), attr_float("norm_coefficient", 0.01f),
+                      attr_string("mode", "standard")}, 2);
+  opt("Momentum", 3, {attr_float("alpha", 0.9f), attr_float("beta", 0.5f), attr_float("norm_coefficient", 0.f),
+                      attr_string("mode", "nesterov")}, 1);
+  opt("Adam", 4, {attr_float("norm_coefficient", 0.01f), attr_float("norm_coefficient_post", 0.02f)}, 2);
+}
+
 // ---- kernel-level: what the engine does not reach ----------------------------------------------------------------
 template <typename F>
 void expect_code(ErrorCode code, F&& f) {
