@@ -37,6 +37,9 @@ struct IoTensor {
   // Largest shape at profile p's max shapes when known (empty vector when not computable), per profile (one
   // entry when the engine has no profiles).
   std::vector<std::vector<int64_t>> max_dims;
+  // cuda target: a shape tensor (an input the engine reads on the host: Reshape's shape, Slice's starts, ...),
+  // bound with a host pointer; the engine re-plans when its values change.
+  bool host_memory = false;
 };
 
 // What `onyx inspect plan` reports.

@@ -59,6 +59,10 @@ class CudaRunner : public Runner {
       if (t.dtype == DType::kString) fail_unsupported("input '", t.name, "': string inputs cannot run on cuda");
       context_->set_input_shape(t.name, x->dims());
       const size_t bytes = x->nbytes();
+      if (t.host_memory) {  // a shape tensor: read on the host by the engine
+        context_->set_tensor_address(t.name, bytes ? const_cast<void*>(x->raw_data()) : nullptr, bytes);
+        continue;
+      }
       if (device_[i].size() < std::max<size_t>(bytes, 1)) {
         device_[i] = cuda::DeviceBuffer(std::max<size_t>(bytes, 256));
         pinned_[i] = cuda::PinnedBuffer(std::max<size_t>(bytes, 256));

@@ -45,8 +45,8 @@ bool is_shape_op(const Node& n) {
 
 // Which nodes run on the host: Shape/Size, and every deterministic node (without subgraphs) whose inputs are all
 // host values (initializers or host-node outputs).
-std::vector<bool> classify_host(const Graph& g) {
-  std::unordered_set<const Value*> host;
+std::vector<bool> classify_host(const Graph& g, const std::unordered_set<const Value*>& host_io) {
+  std::unordered_set<const Value*> host = host_io;
   for (const Value* v : g.initializers) host.insert(v);
   std::vector<bool> out;
   for (const auto& n : g.nodes()) {
@@ -118,8 +118,9 @@ std::unique_ptr<Layer> create_layer(const LayerBuild& b) {
   }
 }
 
-std::unordered_set<const Value*> host_values_of(const Graph& g, const std::vector<bool>& host_nodes) {
-  std::unordered_set<const Value*> host;
+std::unordered_set<const Value*> host_values_of(const Graph& g, const std::vector<bool>& host_nodes,
+                                                const std::unordered_set<const Value*>& host_io) {
+  std::unordered_set<const Value*> host = host_io;
   for (const Value* v : g.initializers) host.insert(v);
   size_t i = 0;
   for (const auto& n : g.nodes()) {
@@ -190,11 +191,13 @@ struct StepInfo {
 class CudaEngine : public TargetEngine {
  public:
   std::vector<StepInfo> steps;
-  std::vector<bool> host_value;  // by value id
+  std::vector<std::string> host_input_names;  // engine inputs bound with host memory (shape tensors)
+  std::vector<bool> host_io;                  // per io tensor
   // Weights on the device: (value id, dtype) → buffer.
   std::map<std::pair<int, DType>, DeviceBuffer> weights;
 
   std::unique_ptr<TargetContext> create_context(const EngineData& d) const override;
+  std::vector<std::string> host_inputs() const override { return host_input_names; }
   std::vector<std::pair<std::string, std::string>> layer_info() const override {
     std::vector<std::pair<std::string, std::string>> out;
     for (const StepInfo& s : steps) out.emplace_back(s.kernel, s.precision_name);
@@ -210,11 +213,23 @@ class CudaContext : public TargetContext {
     layers_.resize(d.steps.size());
     for (size_t s = 0; s < d.steps.size(); ++s)
       if (e.steps[s].device) layers_[s] = create_layer(e.steps[s].build);
-    lc_.blaslt = &blaslt_;
+    // Library handles only when a layer needs them (cudnnCreate is slow; conformance builds many engines).
+    bool blas = false, dnn = false;
+    for (const StepInfo& s : e.steps) {
+      if (s.kernel.rfind("cuda.matmul", 0) == 0 || s.kernel.rfind("cuda.attention", 0) == 0) blas = true;
+      if (s.kernel.rfind("cuda.conv", 0) == 0) dnn = true;
+    }
+    if (blas) {
+      blaslt_ = std::make_unique<BlasLtHandle>();
+      lc_.blaslt = blaslt_.get();
+    }
 #ifdef ONYX_HAVE_CUDNN
-    dnn_ = std::make_unique<DnnHandle>();
-    lc_.dnn = dnn_.get();
+    if (dnn) {
+      dnn_ = std::make_unique<DnnHandle>();
+      lc_.dnn = dnn_.get();
+    }
 #endif
+    (void)dnn;
     vals_.resize(d.values.size());
     steps_.resize(d.steps.size());
     out_own_.resize(d.io.size());
@@ -252,6 +267,13 @@ class CudaContext : public TargetContext {
   void check_address(size_t io, const void* data, size_t bytes) const override {
     (void)bytes;
     const std::string what = std::string(d_.io[io].is_input ? "input '" : "output '") + d_.io[io].name + "'";
+    if (e_.host_io[io]) {
+      cudaPointerAttributes a{};
+      if (cudaPointerGetAttributes(&a, data) == cudaSuccess && a.type == cudaMemoryTypeDevice)
+        fail_bad_input(what, " is a shape tensor: bind host memory, not device memory");
+      cudaGetLastError();
+      return;
+    }
     check_device_pointer(what, data);
     if (reinterpret_cast<uintptr_t>(data) % 16 != 0)
       fail_bad_input(what, ": device address ", data, " is not 16-byte aligned (the cuda target needs 16)");
@@ -322,13 +344,14 @@ class CudaContext : public TargetContext {
     graph_key_.clear();
   }
 
-  void resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes);
+  void resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
+               const std::vector<std::pair<void*, size_t>>& bindings);
   void run_steps(cudaStream_t s, const std::vector<std::pair<void*, size_t>>& bindings);
 
   const EngineData& d_;
   const CudaEngine& e_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  BlasLtHandle blaslt_;
+  std::unique_ptr<BlasLtHandle> blaslt_;
 #ifdef ONYX_HAVE_CUDNN
   std::unique_ptr<DnnHandle> dnn_;
 #endif
@@ -350,7 +373,8 @@ class CudaContext : public TargetContext {
   std::vector<const void*> graph_key_;
 };
 
-void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes) {
+void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
+                          const std::vector<std::pair<void*, size_t>>& bindings) {
   synchronize();
   drop_graph();
   resolved_ = false;
@@ -370,6 +394,11 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
     Val& v = vals_[d_.input_ids[in_pos++]];
     v.dims = *shapes[i];
     v.dtype = d_.io[i].dtype;
+    if (e_.host_io[i]) {
+      v.host = true;
+      v.host_tensor = Tensor(v.dtype, v.dims);
+      if (v.host_tensor.nbytes()) std::memcpy(v.host_tensor.raw_data(), bindings[i].first, v.host_tensor.nbytes());
+    }
   }
   for (const Value* iv : d_.model.graph->initializers) {
     Val& v = vals_[d_.value_id.at(iv)];
@@ -596,7 +625,16 @@ void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vecto
   bool same = resolved_ && resolved_shapes_.size() == shapes.size();
   for (size_t i = 0; same && i < d_.io.size(); ++i)
     if (d_.io[i].is_input && resolved_shapes_[i] != shapes[i]) same = false;
-  if (!same) resolve(shapes);
+  // Shape tensors: a change of their values re-plans like a change of shapes.
+  in_pos = 0;
+  for (size_t i = 0; same && i < d_.io.size(); ++i) {
+    if (!d_.io[i].is_input) continue;
+    const Val& v = vals_[d_.input_ids[in_pos++]];
+    if (e_.host_io[i] && v.host_tensor.nbytes() &&
+        std::memcmp(v.host_tensor.raw_data(), bindings[i].first, v.host_tensor.nbytes()) != 0)
+      same = false;
+  }
+  if (!same) resolve(shapes, bindings);
   size_t out_pos = 0;
   for (size_t i = 0; i < d_.io.size(); ++i) {
     if (d_.io[i].is_input) continue;
@@ -610,8 +648,11 @@ void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vecto
   // Addresses of this run.
   for (Val& v : vals_) v.ptr = v.base;
   in_pos = 0;
-  for (size_t i = 0; i < d_.io.size(); ++i)
-    if (d_.io[i].is_input) vals_[d_.input_ids[in_pos++]].ptr = bindings[i].first;
+  for (size_t i = 0; i < d_.io.size(); ++i) {
+    if (!d_.io[i].is_input) continue;
+    Val& v = vals_[d_.input_ids[in_pos++]];
+    if (!e_.host_io[i]) v.ptr = bindings[i].first;  // shape tensors: the uploaded copy (when the device reads it)
+  }
   out_pos = 0;
   for (size_t i = 0; i < d_.io.size(); ++i) {
     if (d_.io[i].is_input) continue;
@@ -679,38 +720,68 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
       if (n->name == name) found = true;
     if (!found) fail_bad_input("--layer-precision: no node named '", name, "' in the optimized graph");
   }
-  const std::vector<bool> host_nodes = classify_host(g);
-  const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes);
-  std::vector<std::string> kernels;
-  Json layers = Json::array();
-  size_t i = 0;
-  for (const auto& n : g.nodes()) {
-    if (host_nodes[i++]) {
-      kernels.push_back("host");
-      layers.push_back({"host", ""});
-      continue;
+  // Engine inputs that a layer must read on the host become shape tensors (bound with host memory); each one
+  // found changes which nodes run on the host, so selection restarts (at most once per input).
+  std::unordered_set<const Value*> host_io;
+  std::unordered_set<const Value*> graph_inputs;
+  for (const Value* v : g.inputs)
+    if (!v->is_initializer()) graph_inputs.insert(v);
+  for (;;) {
+    const std::vector<bool> host_nodes = classify_host(g, host_io);
+    const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
+    std::vector<std::string> kernels;
+    Json layers = Json::array();
+    size_t i = 0;
+    bool restart = false;
+    for (const auto& n : g.nodes()) {
+      if (host_nodes[i++]) {
+        kernels.push_back("host");
+        layers.push_back({"host", ""});
+        continue;
+      }
+      auto it = overrides.find(n->name);
+      const Precision p = it != overrides.end() ? it->second : config.precision;
+      const LayerBuild b = make_build(*n, host_vals, p);
+      try {
+        std::unique_ptr<Layer> l = create_layer(b);
+        kernels.push_back(l->kernel());
+        layers.push_back({l->kernel(), std::string(precision_name(l->precision()))});
+      } catch (const Error& e) {
+        for (size_t k : b.wants_host) {
+          const Value* v = n->input(k);
+          if (v && graph_inputs.count(v) && !host_io.count(v) && v->type.is_tensor() &&
+              v->type.dtype != DType::kString) {
+            host_io.insert(v);
+            restart = true;
+          }
+        }
+        if (!restart) throw;
+        break;
+      }
     }
-    auto it = overrides.find(n->name);
-    const Precision p = it != overrides.end() ? it->second : config.precision;
-    const LayerBuild b = make_build(*n, host_vals, p);
-    std::unique_ptr<Layer> l = create_layer(b);
-    kernels.push_back(l->kernel());
-    layers.push_back({l->kernel(), std::string(precision_name(l->precision()))});
+    if (restart) continue;
+    Json names = Json::array();
+    for (const Value* v : g.inputs)
+      if (host_io.count(v)) names.push_back(v->name());
+    cuda_meta = Json{{"layers", layers}, {"device", device_name()}, {"host_inputs", names}}.dump();
+    return kernels;
   }
-  cuda_meta = Json{{"layers", layers}, {"device", device_name()}}.dump();
-  return kernels;
+}
+
+void cuda_check_device(uint32_t gpu_arch, const std::string& label) {
+  using namespace cuda;
+  if (cuda_devices().empty())
+    fail_bad_input(label, ": plan for the cuda target (sm_", gpu_arch, ") needs a CUDA device; ", cuda_status());
+  const uint32_t arch = device_arch();
+  if (arch != gpu_arch)
+    fail_bad_input(label, ": plan for the cuda target (sm_", gpu_arch, "), this GPU (", device_name(), ") is sm_",
+                   arch, ": rebuild the plan on this GPU");
 }
 
 std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::string& cuda_meta,
                                                const std::string& label) {
   using namespace cuda;
-  if (cuda_devices().empty())
-    fail_bad_input(label, ": plan for the cuda target (sm_", d.header.gpu_arch, ") needs a CUDA device; ",
-                   cuda_status());
-  const uint32_t arch = device_arch();
-  if (arch != d.header.gpu_arch)
-    fail_bad_input(label, ": plan built for sm_", d.header.gpu_arch, ", this GPU (", device_name(), ") is sm_", arch,
-                   ": rebuild the plan on this GPU");
+  cuda_check_device(d.header.gpu_arch, label);
   Json meta;
   try {
     meta = Json::parse(cuda_meta);
@@ -722,9 +793,24 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
     fail_bad_input(label, ": damaged plan (cuda layer table does not match the graph)");
   auto e = std::make_shared<CudaEngine>();
   const Graph& g = *d.model.graph;
+  std::unordered_set<const Value*> host_io;
+  e->host_io.assign(d.io.size(), false);
+  for (const Json& j : meta.at("host_inputs")) {
+    const std::string name = j.get<std::string>();
+    bool found = false;
+    for (size_t i = 0; i < d.io.size(); ++i)
+      if (d.io[i].is_input && d.io[i].name == name) {
+        e->host_io[i] = true;
+        found = true;
+      }
+    const Value* v = g.find_value(name);
+    if (!found || !v) fail_bad_input(label, ": damaged plan (shape tensor '", name, "' is not an input)");
+    host_io.insert(v);
+    e->host_input_names.push_back(name);
+  }
   std::vector<bool> host_nodes;
   for (const EngineData::Step& st : d.steps) host_nodes.push_back(!st.device);
-  const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes);
+  const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
   e->steps.resize(d.steps.size());
   for (size_t s = 0; s < d.steps.size(); ++s) {
     StepInfo& si = e->steps[s];

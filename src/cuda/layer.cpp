@@ -180,9 +180,11 @@ void require_dtypes(const LayerBuild& b, size_t i, std::initializer_list<DType> 
 
 void require_host(const LayerBuild& b, size_t i, std::string_view what) {
   if (!b.has_input(i)) return;
-  if (i >= b.host_values.size() || !b.host_values[i])
+  if (i >= b.host_values.size() || !b.host_values[i]) {
+    b.wants_host.push_back(i);
     fail_unsupported("input ", i, " (", what,
                      ") is computed from device data: data-dependent shapes are not supported by the cuda target");
+  }
 }
 
 }  // namespace onyx::cuda

@@ -94,6 +94,9 @@ struct LayerBuild {
   std::vector<const TypeInfo*> input_types;  // the model's types (shapes may be symbolic)
   std::vector<const Tensor*> constants;      // host values known at build (initializers, folded constants)
   std::vector<bool> host_values;             // the input is computed on the host (constant or shape-only)
+  // Set by require_host for an input that is not a host value (the builder then tries that input as a shape
+  // tensor: an engine input bound with host memory, as TensorRT does).
+  mutable std::vector<size_t> wants_host;
   // The precision asked for this layer (the build's, or a --layer-precision override).
   Precision precision = Precision::kFp32;
   // Filled by Layer::init from the above and the layer's float_dtype: storage dtypes of inputs/outputs.

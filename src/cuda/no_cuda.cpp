@@ -19,6 +19,10 @@ std::vector<std::string> cuda_select_layers(const Model&, const BuilderConfig&, 
   fail_unsupported("target cuda: this onyx was built without CUDA (no CUDA toolkit at configure time)");
 }
 
+void cuda_check_device(uint32_t gpu_arch, const std::string& label) {
+  fail_bad_input(label, ": plan for the cuda target (sm_", gpu_arch, "), but this onyx was built without CUDA");
+}
+
 std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData&, const std::string&, const std::string& label) {
   fail_bad_input(label, ": plan for the cuda target, but this onyx was built without CUDA");
 }

@@ -11,6 +11,7 @@
 #include "onyx/engine.h"
 #include "onyx/limits.h"
 #include "onyx/onnx.h"
+#include "onyx/ref.h"
 
 namespace onyx {
 
@@ -118,6 +119,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
   std::vector<plan::Section> sections;
   d->header = plan::read_plan(d->buffer.view(), label, plan::peek_target(d->buffer.view()), sections);
   const bool gpu = d->header.target == Target::kCuda;
+  if (gpu) cuda_check_device(d->header.gpu_arch, label);
   std::string_view meta_bytes, model_bytes, weights;
   for (const plan::Section& s : sections) {
     if (s.tag == plan::SectionTag::kMeta) meta_bytes = s.data;
@@ -247,7 +249,14 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         t.max_dims.push_back(per.at(p).is_null() ? std::vector<int64_t>{} : json_dims(per.at(p)));
       d->io.push_back(std::move(t));
     }
-    if (gpu) d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
+    if (gpu) {
+      // Layers need the types of intermediate values, which the plan's model does not store.
+      infer_shapes(d->model);
+      d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
+      for (const std::string& name : d->target->host_inputs())
+        for (IoTensor& t : d->io)
+          if (t.is_input && t.name == name) t.host_memory = true;
+    }
   } catch (const nlohmann::json::exception& e) {
     bad("plan metadata: ", e.what());
   }

@@ -46,6 +46,8 @@ class TargetEngine {
  public:
   virtual ~TargetEngine() = default;
   virtual std::unique_ptr<TargetContext> create_context(const EngineData& d) const = 0;
+  // Names of the engine inputs bound with host memory (shape tensors).
+  virtual std::vector<std::string> host_inputs() const = 0;
   // Per step: (kernel, precision) for `onyx inspect plan`.
   virtual std::vector<std::pair<std::string, std::string>> layer_info() const = 0;
 };
@@ -55,6 +57,8 @@ class TargetEngine {
 // the GPU architecture (e.g. 90). kUnsupported naming the node when a node has no layer.
 std::vector<std::string> cuda_select_layers(const Model& model, const BuilderConfig& config,
                                             std::string& cuda_meta, uint32_t& gpu_arch);
+// Load, first step: kBadInput "LABEL: ..." unless this onyx has CUDA and the current GPU is of `gpu_arch`.
+void cuda_check_device(uint32_t gpu_arch, const std::string& label);
 // Load: checks the device against the plan's architecture and uploads weights.
 std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::string& cuda_meta,
                                                const std::string& label);
