@@ -260,18 +260,18 @@ const bool kRegistered = [] {
           });
     };
   };
-  register_layer("", "Not", not_factory(is_bool, "bool", "cuda.not"));
+  register_fallback_layer("", "Not", not_factory(is_bool, "bool", "cuda.not"));
   register_layer("", "BitwiseNot", not_factory(is_int_dtype, "integer types", "cuda.bitwise_not"));
 
-  register_layer("", "Equal", compare_factory("Equal", CompareOp::kEqual));
-  register_layer("", "Less", compare_factory("Less", CompareOp::kLess));
-  register_layer("", "LessOrEqual", compare_factory("LessOrEqual", CompareOp::kLessOrEqual));
-  register_layer("", "Greater", compare_factory("Greater", CompareOp::kGreater));
-  register_layer("", "GreaterOrEqual", compare_factory("GreaterOrEqual", CompareOp::kGreaterOrEqual));
+  register_fallback_layer("", "Equal", compare_factory("Equal", CompareOp::kEqual));
+  register_fallback_layer("", "Less", compare_factory("Less", CompareOp::kLess));
+  register_fallback_layer("", "LessOrEqual", compare_factory("LessOrEqual", CompareOp::kLessOrEqual));
+  register_fallback_layer("", "Greater", compare_factory("Greater", CompareOp::kGreater));
+  register_fallback_layer("", "GreaterOrEqual", compare_factory("GreaterOrEqual", CompareOp::kGreaterOrEqual));
 
-  register_layer("", "And", arith_factory("cuda.logic.and", ArithOp::kBitAnd, is_bool, "bool"));
-  register_layer("", "Or", arith_factory("cuda.logic.or", ArithOp::kBitOr, is_bool, "bool"));
-  register_layer("", "Xor", arith_factory("cuda.logic.xor", ArithOp::kBitXor, is_bool, "bool"));
+  register_fallback_layer("", "And", arith_factory("cuda.logic.and", ArithOp::kBitAnd, is_bool, "bool"));
+  register_fallback_layer("", "Or", arith_factory("cuda.logic.or", ArithOp::kBitOr, is_bool, "bool"));
+  register_fallback_layer("", "Xor", arith_factory("cuda.logic.xor", ArithOp::kBitXor, is_bool, "bool"));
   register_layer("", "BitwiseAnd", arith_factory("cuda.bitwise.and", ArithOp::kBitAnd, is_int_dtype, "integers"));
   register_layer("", "BitwiseOr", arith_factory("cuda.bitwise.or", ArithOp::kBitOr, is_int_dtype, "integers"));
   register_layer("", "BitwiseXor", arith_factory("cuda.bitwise.xor", ArithOp::kBitXor, is_int_dtype, "integers"));
@@ -290,9 +290,9 @@ const bool kRegistered = [] {
     return arith_factory(fmod ? "cuda.mod.fmod" : "cuda.mod", fmod ? ArithOp::kFmod : ArithOp::kMod,
                          is_numeric_dtype, "numeric types")(b);
   });
-  register_layer("", "PRelu", arith_factory("cuda.prelu", ArithOp::kPRelu, is_numeric_dtype, "numeric types"));
-  register_layer("", "Mean", variadic_factory("Mean", VariadicOp::kMean));
-  register_layer("", "CastLike", [](const LayerBuild& b) { return make_cast(b, "cuda.castlike"); });
+  register_fallback_layer("", "PRelu", arith_factory("cuda.prelu", ArithOp::kPRelu, is_numeric_dtype, "numeric types"));
+  register_fallback_layer("", "Mean", variadic_factory("Mean", VariadicOp::kMean));
+  register_fallback_layer("", "CastLike", [](const LayerBuild& b) { return make_cast(b, "cuda.castlike"); });
 
   // Fallbacks of the main elementwise layers.
   register_fallback_layer("", "Sum", variadic_factory("Sum", VariadicOp::kSum));

@@ -360,8 +360,8 @@ const bool kRegistered = [] {
   register_layer("", "Trilu", make_trilu);
   register_layer("", "OneHot", make_one_hot);
   register_layer("", "EyeLike", make_eye_like);
-  register_layer("", "Tile", make_tile);
-  register_layer("", "Pad", make_pad);
+  register_fallback_layer("", "Tile", make_tile);
+  register_fallback_layer("", "Pad", make_pad);
   register_layer("", "DepthToSpace", [](const LayerBuild& b) { return make_depth_space(b, true); });
   register_layer("", "SpaceToDepth", [](const LayerBuild& b) { return make_depth_space(b, false); });
   register_layer("", "ReverseSequence", make_reverse_sequence);

@@ -220,7 +220,7 @@ class EinsumLayer : public Layer {
 };
 
 const bool kRegistered = [] {
-  register_layer("", "InstanceNormalization", make_instance_norm);
+  register_fallback_layer("", "InstanceNormalization", make_instance_norm);
   register_layer("", "GroupNormalization", make_group_norm);
   register_layer("", "LpNormalization", make_lp_norm);
   register_layer("", "LRN", make_lrn);

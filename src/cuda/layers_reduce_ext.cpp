@@ -159,7 +159,7 @@ const bool kRegistered = [] {
   register_fallback_layer("", "ReduceMean", reduce_factory(ReduceKind::kMean, "mean", 18));
 
   for (bool max : {true, false}) {
-    register_layer("", max ? "ArgMax" : "ArgMin", [max](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    register_fallback_layer("", max ? "ArgMax" : "ArgMin", [max](const LayerBuild& b) -> std::unique_ptr<Layer> {
       require_numeric(b, 0);
       return std::make_unique<ArgLayer>(b, max);
     });
