@@ -91,6 +91,44 @@ std::unique_ptr<Layer> make_grid_sample(const LayerBuild& b) {
       });
 }
 
+bool is_int8(DType t) { return t == DType::kUInt8 || t == DType::kInt8; }
+
+std::unique_ptr<Layer> make_matmul_integer(const LayerBuild& b) {
+  require(b, 0, is_int8, "uint8/int8");
+  require(b, 1, is_int8, "uint8/int8");
+  require(b, 2, is_int8, "uint8/int8");
+  require(b, 3, is_int8, "uint8/int8");
+  return std::make_unique<FnLayer>(
+      b, "cuda.matmul_integer.direct",
+      [](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
+        const bool az = in.size() > 2 && in[2].present(), bz = in.size() > 3 && in[3].present();
+        matmul_integer(in[0].dtype, in[0].data, in[0].dims, az ? in[2].data : nullptr, az ? in[2].numel() : 1,
+                       in[1].dtype, in[1].data, in[1].dims, bz ? in[3].data : nullptr, bz ? in[3].numel() : 1, nullptr,
+                       out[0].dtype, out[0].data, ctx.stream);
+      });
+}
+
+// QLinearMatMul: a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
+std::unique_ptr<Layer> make_qlinear_matmul(const LayerBuild& b) {
+  for (size_t i : {0, 2, 3, 5, 7}) require(b, i, is_int8, "uint8/int8");
+  for (size_t i : {1, 4, 6}) require(b, i, [](DType t) { return t == DType::kFloat32; }, "float32 scales");
+  return std::make_unique<FnLayer>(
+      b, "cuda.qlinear_matmul.direct",
+      [](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
+        IntMatmulQuant q;
+        q.a_scale = static_cast<const float*>(in[1].data);
+        q.a_scale_count = in[1].numel();
+        q.b_scale = static_cast<const float*>(in[4].data);
+        q.b_scale_count = in[4].numel();
+        q.y_scale = static_cast<const float*>(in[6].data);
+        q.y_zero_point = in[7].data;
+        if (in[6].numel() != 1 || in[7].numel() != 1) fail_bad_input("QLinearMatMul: y scale/zero point per tensor only");
+        matmul_integer(in[0].dtype, in[0].data, in[0].dims, in[2].data, in[2].numel(), in[3].dtype, in[3].data,
+                       in[3].dims, in[5].data, in[5].numel(), &q, out[0].dtype, out[0].data, ctx.stream);
+      },
+      std::vector<int>{}, DType::kFloat32);
+}
+
 // Optimizers: inputs R, T, then `in_groups` groups of n tensors (X, G, states...); outputs X_new then new states.
 LayerFactory optimizer_factory(const std::string& op) {
   return [op](const LayerBuild& b) -> std::unique_ptr<Layer> {
@@ -152,6 +190,8 @@ const bool kRegistered = [] {
   register_fallback_layer("", "DequantizeLinear", make_dequantize);
   register_layer("", "DynamicQuantizeLinear", make_dynamic_quantize);
   register_layer("", "GridSample", make_grid_sample);
+  register_fallback_layer("", "MatMulInteger", make_matmul_integer);
+  register_fallback_layer("", "QLinearMatMul", make_qlinear_matmul);
   for (const char* op : {"Adagrad", "Momentum", "Adam"})
     register_layer("ai.onnx.preview.training", op, optimizer_factory(op));
   return true;

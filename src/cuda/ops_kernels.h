@@ -230,6 +230,23 @@ void dequantize_linear(DType x_dtype, const void* x, const Dims& shape, int64_t 
 void dynamic_quantize_linear(const float* x, int64_t n, uint8_t* y, float* y_scale, uint8_t* y_zero_point,
                              cudaStream_t stream);
 
+// Integer matmul (MatMulInteger / QLinearMatMul): a [..., M, K] and b [..., K, N] of uint8/int8 (ranks >= 2, batch
+// dims broadcast), zero points per tensor (count 1) or per row of a (M) / column of b (N), may be null. Without
+// requantization y is int32 (MatMulInteger); with it (QLinearMatMul: a_scale 1 or M values, b_scale 1 or N, y_scale
+// 1, float32 device data; y_zero_point of y_dtype or null) y = saturate(rint(acc * a_scale * b_scale / y_scale) + y_zp)
+// in y_dtype (uint8/int8), the multiplier in float64.
+struct IntMatmulQuant {
+  const float* a_scale = nullptr;
+  int64_t a_scale_count = 1;
+  const float* b_scale = nullptr;
+  int64_t b_scale_count = 1;
+  const float* y_scale = nullptr;
+  const void* y_zero_point = nullptr;
+};
+void matmul_integer(DType a_dtype, const void* a, const Dims& a_shape, const void* a_zero_point, int64_t a_zp_count,
+                    DType b_dtype, const void* b, const Dims& b_shape, const void* b_zero_point, int64_t b_zp_count,
+                    const IntMatmulQuant* quant, DType y_dtype, void* y, cudaStream_t stream);
+
 // ---- GridSample ------------------------------------------------------------------------------------------------
 enum class GridMode { kLinear, kNearest, kCubic };
 enum class GridPadding { kZeros, kBorder, kReflection };

@@ -225,6 +225,39 @@ __global__ void optimizer_kernel(OptimizerKind kind, const R* rp, const int64_t*
   }
 }
 
+struct IntMm {
+  int64_t m = 0, k = 0, n = 0;
+  int64_t a_zp_count = 1, b_zp_count = 1, as_count = 1, bs_count = 1;
+  Geom ab;  // output batch dims with a's batch strides (in matrices)
+  Geom bb;  // same dims with b's batch strides
+  int64_t batches = 1;
+  double lo = 0, hi = 0;
+};
+
+template <typename A, typename B, typename Y>
+__global__ void int_matmul_kernel(const A* a, const A* azp, const B* b, const B* bzp, const float* as, const float* bs,
+                                  const float* ys, const Y* yzp, Y* y, IntMm p) {
+  const int64_t total = p.batches * p.m * p.n;
+  for (int64_t e = gtid(); e < total; e += gstride()) {
+    const int64_t col = e % p.n, row = (e / p.n) % p.m, bt = e / (p.m * p.n);
+    const A* ap = a + offset_of(p.ab, bt) * p.m * p.k + row * p.k;
+    const B* bp = b + offset_of(p.bb, bt) * p.k * p.n + col;
+    const int32_t za = azp ? static_cast<int32_t>(azp[p.a_zp_count == 1 ? 0 : row]) : 0;
+    const int32_t zb = bzp ? static_cast<int32_t>(bzp[p.b_zp_count == 1 ? 0 : col]) : 0;
+    int32_t acc = 0;
+    for (int64_t i = 0; i < p.k; ++i)
+      acc += (static_cast<int32_t>(ap[i]) - za) * (static_cast<int32_t>(bp[i * p.n]) - zb);
+    if constexpr (std::is_same<Y, int32_t>::value) {
+      y[e] = acc;
+    } else {
+      const double mult = static_cast<double>(as[p.as_count == 1 ? 0 : row]) *
+                          static_cast<double>(bs[p.bs_count == 1 ? 0 : col]) / static_cast<double>(ys[0]);
+      const double v = rint(static_cast<double>(acc) * mult) + (yzp ? static_cast<double>(yzp[0]) : 0.0);
+      y[e] = static_cast<Y>(v < p.lo ? p.lo : (v > p.hi ? p.hi : v));
+    }
+  }
+}
+
 int64_t axis_dim_inner(const Dims& shape, int64_t axis, int64_t scale_count, const char* what, int64_t* inner) {
   *inner = 1;
   if (scale_count == 1) return 1;
@@ -303,6 +336,68 @@ void dynamic_quantize_linear(const float* x, int64_t n, uint8_t* y, float* y_sca
   if (n == 0) return;
   dyn_quant_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, y_scale, y_zero_point, y);
   check_launch("dynamic_quantize_linear");
+}
+
+void matmul_integer(DType a_dtype, const void* a, const Dims& a_shape, const void* a_zero_point, int64_t a_zp_count,
+                    DType b_dtype, const void* b, const Dims& b_shape, const void* b_zero_point, int64_t b_zp_count,
+                    const IntMatmulQuant* quant, DType y_dtype, void* y, cudaStream_t stream) {
+  check_shape(a_shape, "matmul_integer");
+  check_shape(b_shape, "matmul_integer");
+  ONYX_CHECK(a_shape.size() >= 2 && b_shape.size() >= 2, "matmul_integer: operands need rank >= 2");
+  IntMm p;
+  p.m = a_shape[a_shape.size() - 2];
+  p.k = a_shape.back();
+  p.n = b_shape.back();
+  ONYX_CHECK(b_shape[b_shape.size() - 2] == p.k, "matmul_integer: inner dims differ: ", shape_str(a_shape), " x ",
+             shape_str(b_shape));
+  ONYX_CHECK(a_zp_count == 1 || a_zp_count == p.m, "matmul_integer: a zero point needs 1 or ", p.m, " values");
+  ONYX_CHECK(b_zp_count == 1 || b_zp_count == p.n, "matmul_integer: b zero point needs 1 or ", p.n, " values");
+  p.a_zp_count = a_zp_count;
+  p.b_zp_count = b_zp_count;
+  const Dims ab(a_shape.begin(), a_shape.end() - 2), bb(b_shape.begin(), b_shape.end() - 2);
+  const Dims batch = broadcast_shapes(ab, bb);
+  p.ab = geom_of(batch, bcast_strides(ab, batch.size()));
+  p.bb = geom_of(batch, bcast_strides(bb, batch.size()));
+  p.batches = count(batch);
+  if (quant) {
+    ONYX_CHECK(quant->a_scale && quant->b_scale && quant->y_scale, "matmul_integer: requantization needs scales");
+    ONYX_CHECK(quant->a_scale_count == 1 || quant->a_scale_count == p.m, "matmul_integer: a scale needs 1 or ", p.m,
+               " values");
+    ONYX_CHECK(quant->b_scale_count == 1 || quant->b_scale_count == p.n, "matmul_integer: b scale needs 1 or ", p.n,
+               " values");
+    p.as_count = quant->a_scale_count;
+    p.bs_count = quant->b_scale_count;
+  } else {
+    ONYX_CHECK(y_dtype == DType::kInt32, "matmul_integer: without requantization the output is int32");
+  }
+  const int64_t total = p.batches * p.m * p.n;
+  if (total == 0) return;
+  auto int8s = [&](DType t, const char* what, auto&& f) {
+    if (t == DType::kUInt8) f(uint8_t{});
+    else if (t == DType::kInt8) f(int8_t{});
+    else unsupported(what, t);
+  };
+  int8s(a_dtype, "matmul_integer (a)", [&](auto ta) {
+    using A = decltype(ta);
+    int8s(b_dtype, "matmul_integer (b)", [&](auto tb) {
+      using B = decltype(tb);
+      auto launch = [&](auto ty) {
+        using Y = decltype(ty);
+        if constexpr (!std::is_same<Y, int32_t>::value) {
+          p.lo = static_cast<double>(std::numeric_limits<Y>::lowest());
+          p.hi = static_cast<double>(std::numeric_limits<Y>::max());
+        }
+        int_matmul_kernel<A, B, Y><<<grid_for(total), kThreads, 0, stream>>>(
+            static_cast<const A*>(a), static_cast<const A*>(a_zero_point), static_cast<const B*>(b),
+            static_cast<const B*>(b_zero_point), quant ? quant->a_scale : nullptr, quant ? quant->b_scale : nullptr,
+            quant ? quant->y_scale : nullptr, quant ? static_cast<const Y*>(quant->y_zero_point) : nullptr,
+            static_cast<Y*>(y), p);
+      };
+      if (!quant) launch(int32_t{});
+      else int8s(y_dtype, "matmul_integer (y)", launch);
+    });
+  });
+  check_launch("matmul_integer");
 }
 
 void grid_sample(DType dtype, const void* x, const Dims& x_shape, const void* grid, const Dims& grid_shape,

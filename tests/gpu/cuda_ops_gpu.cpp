@@ -564,6 +564,21 @@ TEST_F(CudaOps, QuantizeDequantize) {
   expect_same(dq);
 }
 
+TEST_F(CudaOps, IntegerMatMul) {
+  uint32_t s = 1;
+  expect_same(op1("MatMulInteger", {rnd(DType::kUInt8, {4, 3}, s++, 0, 255), rnd(DType::kUInt8, {3, 5}, s++, 0, 255),
+                                    Tensor::from_vector<uint8_t>({}, {12}), Tensor::from_vector<uint8_t>({}, {200})},
+                  {}, 10));
+  expect_same(op1("MatMulInteger", {rnd(DType::kInt8, {2, 4, 3}, s++, -128, 127), rnd(DType::kInt8, {3, 2}, s++, -128, 127),
+                                    Tensor::from_vector<int8_t>({4}, {1, -2, 3, 0})},
+                  {}, 10));
+  expect_same(op1("QLinearMatMul",
+                  {rnd(DType::kUInt8, {2, 3, 4}, s++, 0, 255), floats({}, {0.05f}), Tensor::from_vector<uint8_t>({}, {120}),
+                   rnd(DType::kUInt8, {4, 2}, s++, 0, 255), floats({}, {0.02f}), Tensor::from_vector<uint8_t>({}, {130}),
+                   floats({}, {0.3f}), Tensor::from_vector<uint8_t>({}, {128})},
+                  {}, 10));
+}
+
 TEST_F(CudaOps, GridSample) {
   uint32_t s = 1;
   for (const char* mode : {"bilinear", "nearest", "bicubic"})
