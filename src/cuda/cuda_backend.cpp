@@ -2,6 +2,7 @@
 // cuda`): builds a cuda engine in memory from the model (no profiles: dynamic inputs take any shape) and runs it
 // through one execution context, staging host inputs through pinned buffers on the runner's stream.
 // Options: fp32 (default, strict), tf32, fp16, bf16, graph (CUDA graph capture).
+#include <chrono>
 #include <cstring>
 
 #include "buffer.h"
@@ -21,11 +22,29 @@ class CudaRunner : public Runner {
 
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
+  int64_t peak_device_memory() const override { return peak_; }
+  // `onyx bench` options: cuda-graph (capture and replay), no-data-transfers (inputs stay on the device after the
+  // first run and outputs are not copied back: compute only).
+  std::string set_run_option(const std::string& key, const std::string& value) override {
+    if (key == "cuda-graph") {
+      graph_ = value != "0";
+      if (context_) context_->set_cuda_graph(graph_);
+      return "";
+    }
+    if (key == "no-data-transfers") {
+      no_transfers_ = value != "0";
+      return "";
+    }
+    return Runner::set_run_option(key, value);
+  }
 
  protected:
   void activate_impl() override {
     std::shared_ptr<Model> model = loader_();
     if (!model || !model->graph) fail_bad_input(name(), ": the loader returned no model");
+    size_t total = 0;
+    free_before_ = 0;
+    cudaMemGetInfo(&free_before_, &total);
     BuilderConfig config;
     config.target = Target::kCuda;
     config.precision = precision_;
@@ -42,12 +61,15 @@ class CudaRunner : public Runner {
     engine_.reset();
     device_.clear();
     pinned_.clear();
+    last_out_.clear();
   }
   NamedTensors infer_impl(const NamedTensors& feeds) override {
     if (!extra_outputs().empty())
       fail_unsupported(name(), ": the cuda engine does not expose intermediate values (--mark-all)");
     const auto& io = engine_->io_tensors();
-    for (size_t i = 0; i < io.size(); ++i) {
+    const bool skip_io = no_transfers_ && !last_out_.empty();
+    start_.record(stream_.get());
+    for (size_t i = 0; i < io.size() && !skip_io; ++i) {
       const IoTensor& t = io[i];
       if (!t.is_input) continue;
       const Tensor* x = nullptr;
@@ -77,10 +99,31 @@ class CudaRunner : public Runner {
       const IoTensor* t = engine_->find_io_tensor(n);
       if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
     }
+    uploaded_.record(stream_.get());
+    const auto e0 = std::chrono::steady_clock::now();
     context_->enqueue(stream_.get());
+    const auto e1 = std::chrono::steady_clock::now();
+    computed_.record(stream_.get());
+    stream_.synchronize();
+    InferenceBreakdown b;
+    b.enqueue = std::chrono::duration<double>(e1 - e0).count();
+    b.h2d = skip_io ? 0.0 : start_.seconds_to(uploaded_);
+    b.compute = uploaded_.seconds_to(computed_);
     NamedTensors out;
-    for (const IoTensor& t : io)
-      if (!t.is_input) out.emplace_back(t.name, context_->output(t.name));
+    const auto d0 = std::chrono::steady_clock::now();
+    if (skip_io) {
+      out = last_out_;
+      b.d2h = 0;
+    } else {
+      for (const IoTensor& t : io)
+        if (!t.is_input) out.emplace_back(t.name, context_->output(t.name));
+      b.d2h = std::chrono::duration<double>(std::chrono::steady_clock::now() - d0).count();
+      if (no_transfers_) last_out_ = out;
+    }
+    set_breakdown(b);
+    size_t free_now = 0, total = 0;
+    if (cudaMemGetInfo(&free_now, &total) == cudaSuccess && free_before_ > free_now)
+      peak_ = std::max<int64_t>(peak_, static_cast<int64_t>(free_before_ - free_now));
     return out;
   }
 
@@ -99,9 +142,32 @@ class CudaRunner : public Runner {
     return out;
   }
 
+  // A CUDA event recorded on a stream (timing only).
+  class Event {
+   public:
+    Event() { cuda::check_cuda(cudaEventCreate(&e_), "cudaEventCreate"); }
+    ~Event() { cudaEventDestroy(e_); }
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    void record(cudaStream_t s) { cuda::check_cuda(cudaEventRecord(e_, s), "cudaEventRecord"); }
+    double seconds_to(const Event& later) const {
+      float ms = 0;
+      cuda::check_cuda(cudaEventElapsedTime(&ms, e_, later.e_), "cudaEventElapsedTime");
+      return ms / 1000.0;
+    }
+
+   private:
+    cudaEvent_t e_ = nullptr;
+  };
+
   ModelLoader loader_;
   Precision precision_;
   bool graph_;
+  bool no_transfers_ = false;
+  NamedTensors last_out_;
+  size_t free_before_ = 0;
+  int64_t peak_ = -1;
+  Event start_, uploaded_, computed_;
   cuda::Stream stream_;
   std::shared_ptr<const Engine> engine_;
   std::unique_ptr<ExecutionContext> context_;

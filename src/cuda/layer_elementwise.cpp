@@ -190,6 +190,15 @@ class CopyLayer : public Layer {
  public:
   CopyLayer(const LayerBuild& b, std::vector<int> host) : host_(std::move(host)) { init(b, "cuda.copy"); }
   std::vector<int> host_inputs() const override { return host_; }
+  size_t prepare(const ShapeContext& ctx) override {
+    // Dropout in training mode draws a random mask: not supported (inference only).
+    if (node().op_type == "Dropout" && ctx.host.size() > 2 && ctx.host[2] && ctx.host[2]->numel() == 1 &&
+        ctx.host[2]->cast(DType::kBool).data<bool>()[0])
+      fail_unsupported("Dropout in training mode (random mask)");
+    if (node().op_type == "Dropout" && node().attr_int("is_test", 1) == 0 && node().opset < 7)
+      fail_unsupported("Dropout in training mode (random mask)");
+    return 0;
+  }
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
     copy_d2d(out[0].data, in[0].data, out[0].nbytes(), ctx.stream);
   }

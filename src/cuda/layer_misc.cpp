@@ -41,7 +41,8 @@ class PadLayer : public Layer {
     const std::string mode = b.n().attr_string("mode", "constant");
     mode_ = mode == "constant" ? 0 : mode == "reflect" ? 1 : mode == "edge" ? 2 : -1;
     if (mode_ < 0) fail_unsupported("Pad mode '", mode, "'");
-    if (b.n().opset >= 11)
+    inputs_form_ = b.n().num_inputs() > 1 || b.n().opset >= 11;  // Pad-11+: pads etc. are inputs
+    if (inputs_form_)
       for (size_t i = 1; i < 4; ++i) require_host(b, i, "pads/constant_value/axes");
   }
   std::vector<int> host_inputs() const override { return {1, 2, 3}; }
@@ -50,11 +51,13 @@ class PadLayer : public Layer {
     const size_t r = x.size();
     std::vector<int64_t> pads, axes;
     Tensor value;
-    if (node().opset < 11) {
-      pads = node().attr_ints("pads");
+    if (!inputs_form_) {
+      pads = node().attr_ints("pads", node().attr_ints("paddings"));
       value = Tensor::scalar<float>(node().attr_float("value", 0.f));
     } else {
       if (ctx.host[1]) pads = host_ints(*ctx.host[1]);
+      // An upgraded Pad-2 keeps its float `value` attribute as the fill when no constant_value input exists.
+      if (node().has_attr("value")) value = Tensor::scalar<float>(node().attr_float("value", 0.f));
       if (ctx.host.size() > 2 && ctx.host[2] && ctx.host[2]->numel() > 0) value = *ctx.host[2];
       if (ctx.host.size() > 3 && ctx.host[3]) axes = host_ints(*ctx.host[3]);
     }
@@ -77,6 +80,7 @@ class PadLayer : public Layer {
   }
 
  private:
+  bool inputs_form_ = true;
   int mode_ = 0;
   std::vector<int64_t> begin_;
   uint64_t bits_ = 0;
@@ -98,9 +102,28 @@ class TileLayer : public Layer {
 class PReluLayer : public Layer {
  public:
   explicit PReluLayer(const LayerBuild& b) { init(b, "cuda.prelu"); }
-  void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
-    prelu(code_of(in[0].dtype), in[0].data, in[1].data, in[1].dims, out[0].data, out[0].dims, ctx.stream);
+  size_t prepare(const ShapeContext& ctx) override {
+    // PRelu-1/6 predate broadcasting: a one-element slope is shared, [C] or [C, ...] matches X from axis 1.
+    const Dims& x = ctx.input_shapes[0];
+    slope_ = ctx.input_shapes[1];
+    if (node().opset < 7) {
+      if (cuda::numel(slope_) == 1) {
+        slope_ = Dims(x.size(), 1);
+      } else if (x.size() >= 2 && !slope_.empty() && slope_.size() <= x.size() - 1 &&
+                 std::equal(slope_.begin(), slope_.end(), x.begin() + 1)) {
+        Dims s(x.size(), 1);
+        std::copy(slope_.begin(), slope_.end(), s.begin() + 1);
+        slope_ = s;
+      }
+    }
+    return 0;
   }
+  void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
+    prelu(code_of(in[0].dtype), in[0].data, in[1].data, slope_, out[0].data, out[0].dims, ctx.stream);
+  }
+
+ private:
+  Dims slope_;
 };
 
 class InstanceNormLayer : public Layer {
