@@ -301,6 +301,7 @@ class ResizeLayer : public Layer {
     const Tensor* sizes = upsample_ ? nullptr : host(3);
     const Tensor* roi = upsample_ ? nullptr : host(1);
     p_.scales.assign(r, 1.0);
+    p_.float_math = scales && scales->numel() > 0 && scales->dtype() == DType::kFloat32;
     if (scales && scales->numel() > 0) {
       const std::vector<double> s = scales->to_double_vector();
       if (s.size() != axes.size()) fail_bad_input(node().describe(), ": scales has ", s.size(), " values");

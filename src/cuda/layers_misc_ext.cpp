@@ -129,6 +129,46 @@ std::unique_ptr<Layer> make_qlinear_matmul(const LayerBuild& b) {
       std::vector<int>{}, DType::kFloat32);
 }
 
+std::unique_ptr<Layer> make_gemm(const LayerBuild& b) {
+  require_float_any(b, 0);
+  for (size_t i = 1; i < 3; ++i)
+    if (b.has_input(i) && b.model_dtype(i) != b.model_dtype(0)) fail_unsupported("operands of different dtypes");
+  const Node& n = b.n();
+  const float alpha = n.attr_float("alpha", 1.f), beta = n.attr_float("beta", 1.f);
+  const bool ta = n.attr_int("transA", 0) != 0, tb = n.attr_int("transB", 0) != 0;
+  return std::make_unique<FnLayer>(
+      b, "cuda.gemm.direct",
+      [=](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
+        const Dims& a = in[0].dims;
+        const Dims& bd = in[1].dims;
+        if (a.size() != 2 || bd.size() != 2) fail_bad_input("Gemm: A and B must be 2-D");
+        const int64_t m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
+        const int64_t kb = tb ? bd[1] : bd[0], nn = tb ? bd[0] : bd[1];
+        if (k != kb) fail_bad_input("Gemm: inner dims differ");
+        const bool has_c = in.size() > 2 && in[2].present();
+        gemm_direct(in[0].dtype, in[0].data, ta, in[1].data, tb, has_c ? in[2].data : nullptr,
+                    has_c ? in[2].dims : Dims{}, m, nn, k, alpha, beta, out[0].data, ctx.stream);
+      },
+      std::vector<int>{}, DType::kFloat32);
+}
+
+class DetLayer : public Layer {
+ public:
+  explicit DetLayer(const LayerBuild& b) { init(b, "cuda.det.lu", DType::kFloat32); }
+  size_t prepare(const ShapeContext& ctx) override {
+    const Dims& x = ctx.input_shapes[0];
+    if (x.size() < 2 || x[x.size() - 1] != x[x.size() - 2]) fail_bad_input(node().describe(), ": X must be [..., n, n]");
+    int64_t total = 1;
+    for (int64_t d : x) total *= d;
+    return static_cast<size_t>(total) * sizeof(double);
+  }
+  void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
+    const int64_t n = in[0].dims.back();
+    determinant(in[0].dtype, in[0].data, out[0].numel(), n, out[0].data, static_cast<double*>(ctx.workspace),
+                ctx.stream);
+  }
+};
+
 // Optimizers: inputs R, T, then `in_groups` groups of n tensors (X, G, states...); outputs X_new then new states.
 LayerFactory optimizer_factory(const std::string& op) {
   return [op](const LayerBuild& b) -> std::unique_ptr<Layer> {
@@ -191,6 +231,11 @@ const bool kRegistered = [] {
   register_layer("", "DynamicQuantizeLinear", make_dynamic_quantize);
   register_layer("", "GridSample", make_grid_sample);
   register_fallback_layer("", "MatMulInteger", make_matmul_integer);
+  register_fallback_layer("", "Gemm", make_gemm);
+  register_fallback_layer("", "Det", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    require_float_any(b, 0);
+    return std::make_unique<DetLayer>(b);
+  });
   register_fallback_layer("", "QLinearMatMul", make_qlinear_matmul);
   for (const char* op : {"Adagrad", "Momentum", "Adam"})
     register_layer("ai.onnx.preview.training", op, optimizer_factory(op));

@@ -1,6 +1,7 @@
 // Indexing and data-movement kernels of ops_kernels.h: GatherElements, ScatterElements, GatherND, ScatterND, Trilu,
 // Range, OneHot, EyeLike, Tile, Expand, Pad, ReverseSequence.
 #include <cmath>
+#include <cstring>
 
 #include "cuda/ops_common.cuh"
 
@@ -240,7 +241,24 @@ __global__ void reverse_sequence_kernel(const T* x, T* y, int64_t n, Geom g, int
   }
 }
 
+template <typename T>
+__global__ void fill_kernel(T* y, int64_t n, T v) {
+  for (int64_t e = gtid(); e < n; e += gstride()) y[e] = v;
+}
+
 }  // namespace
+
+void fill_bits(DType dtype, uint64_t bits, int64_t n, void* y, cudaStream_t stream) {
+  ONYX_CHECK(n >= 0, "fill: negative element count");
+  if (n == 0) return;
+  dispatch_bits(dtype, "fill", [&](auto t) {
+    using T = decltype(t);
+    T v;
+    std::memcpy(&v, &bits, sizeof(T));  // little-endian: the low bytes
+    fill_kernel<T><<<grid_for(n), kThreads, 0, stream>>>(static_cast<T*>(y), n, v);
+  });
+  check_launch("fill");
+}
 
 void gather_elements(DType dtype, const void* x, const Dims& shape, const void* indices, DType indices_dtype,
                      const Dims& indices_shape, int64_t axis, void* y, int* error_flag, cudaStream_t stream) {

@@ -144,6 +144,9 @@ void pad(DType dtype, const void* x, const Dims& shape, const std::vector<int64_
 void reverse_sequence(DType dtype, const void* x, const Dims& shape, const int64_t* lens, int64_t time_axis,
                       int64_t batch_axis, void* y, cudaStream_t stream);
 
+// Fills n elements of `dtype` with one value given as its bit pattern (the low dtype_size bytes of `bits`).
+void fill_bits(DType dtype, uint64_t bits, int64_t n, void* y, cudaStream_t stream);
+
 // ---- resize ----------------------------------------------------------------------------------------------------
 enum class ResizeMode { kNearest, kLinear, kCubic };
 enum class ResizeCoord { kHalfPixel, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfCropAndResize, kTfHalfPixelForNN,
@@ -158,8 +161,12 @@ struct ResizeParams {
   float extrapolation_value = 0.f;
   std::vector<double> scales;  // per dim (output / input), as ONNX uses them in the coordinate transform
   std::vector<double> roi;     // 2 * rank (starts then ends), for kTfCropAndResize; empty otherwise
+  // The scales came from the (float32) scales input: the coordinate mapping then runs in float32 arithmetic, as ONNX
+  // Runtime and the ONNX reference compute it (it decides floor/round ties); otherwise in float64.
+  bool float_math = false;
 };
-// N-D resize of x (float types) into y of shape `out` (nearest also for integer types).
+// N-D resize of x (float types) into y of shape `out` (nearest also for integer types). align_corners, crop and
+// pytorch_half_pixel divide by the real-valued resized length in * scale (as ONNX does), not the integer output.
 void resize(DType dtype, const void* x, const Dims& shape, const Dims& out, const ResizeParams& p, void* y,
             cudaStream_t stream);
 
@@ -202,6 +209,30 @@ struct ConvTransposeParams {
 // Direct (gather-form) transposed convolution, float types, float32/float64 accumulation. bias [c_out] or null.
 void conv_transpose(DType dtype, const void* x, const void* w, const void* bias, const ConvTransposeParams& p,
                     void* y, cudaStream_t stream);
+
+// Geometry of a sliding window over 1 to 3 spatial dims, right-aligned into 3 (unused leading dims have size 1).
+struct WindowGeom {
+  int nd = 0;
+  int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, stride[3] = {1, 1, 1}, dil[3] = {1, 1, 1};
+  int64_t pb[3] = {0, 0, 0}, pe[3] = {0, 0, 0};
+};
+// Builds a WindowGeom from per-spatial-dim lists (all of one size, 1 to 3).
+WindowGeom window_geom(const std::vector<int64_t>& in, const std::vector<int64_t>& out,
+                       const std::vector<int64_t>& kernel, const std::vector<int64_t>& strides,
+                       const std::vector<int64_t>& dilations, const std::vector<int64_t>& pads_begin,
+                       const std::vector<int64_t>& pads_end);
+// Direct convolution, x [n, ci, spatial...], w [co, ci / group, kernel...], bias [co] or null; float types with
+// float32/float64 accumulation (the fallback for what cuDNN does not take, e.g. 3-D).
+void conv_nd(DType dtype, const void* x, const void* w, const void* bias, int64_t n, int64_t ci, int64_t co,
+             int64_t group, const WindowGeom& g, void* y, cudaStream_t stream);
+// Max or average pooling of `planes` (n * c) planes; max also for int8/uint8 and with int64 indices (flattened over
+// the whole input, spatial part row-major or column-major), average with or without the pads in the divisor.
+void pool_nd(bool max, DType dtype, const void* x, int64_t planes, const WindowGeom& g, bool count_include_pad,
+             void* y, int64_t* indices, bool column_major_indices, cudaStream_t stream);
+// Inference batch normalization with per-channel parameters in device memory (x [n, c, spatial...]).
+void batch_norm_device(DType dtype, const void* x, const void* scale, const void* bias, const void* mean,
+                       const void* var, int64_t n, int64_t c, int64_t spatial, float epsilon, void* y,
+                       cudaStream_t stream);
 
 // Einsum of 1 to 3 operands given as label strings (letters, ellipsis already expanded by the caller into labels of
 // its own) per operand and the output labels; a label repeated within an operand takes the diagonal. Float and
@@ -246,6 +277,16 @@ struct IntMatmulQuant {
 void matmul_integer(DType a_dtype, const void* a, const Dims& a_shape, const void* a_zero_point, int64_t a_zp_count,
                     DType b_dtype, const void* b, const Dims& b_shape, const void* b_zero_point, int64_t b_zp_count,
                     const IntMatmulQuant* quant, DType y_dtype, void* y, cudaStream_t stream);
+
+// Direct Gemm: y [m, n] = alpha * op(a) op(b) + beta * c, op = transpose when trans_*, c broadcast to [m, n] (null:
+// none). Float types with float32/float64 accumulation (the fallback for what the cuBLASLt layer does not take).
+void gemm_direct(DType dtype, const void* a, bool trans_a, const void* b, bool trans_b, const void* c,
+                 const Dims& c_shape, int64_t m, int64_t n, int64_t k, float alpha, float beta, void* y,
+                 cudaStream_t stream);
+// Determinants of the `batch` square n x n matrices of x (float types), by LU with partial pivoting in float64.
+// workspace: batch * n * n doubles of device memory.
+void determinant(DType dtype, const void* x, int64_t batch, int64_t n, void* y, double* workspace,
+                 cudaStream_t stream);
 
 // ---- GridSample ------------------------------------------------------------------------------------------------
 enum class GridMode { kLinear, kNearest, kCubic };

@@ -258,6 +258,57 @@ __global__ void int_matmul_kernel(const A* a, const A* azp, const B* b, const B*
   }
 }
 
+template <typename T>
+__global__ void gemm_kernel(const T* a, bool ta, const T* b, bool tb, const T* c, Geom cg, T* y, int64_t m, int64_t n,
+                            int64_t k, float alpha, float beta) {
+  using V = Acc<T>;
+  for (int64_t e = gtid(); e < m * n; e += gstride()) {
+    const int64_t i = e / n, j = e % n;
+    V acc = V(0);
+    for (int64_t q = 0; q < k; ++q) {
+      const V av = static_cast<V>(ld(a[ta ? q * m + i : i * k + q]));
+      const V bv = static_cast<V>(ld(b[tb ? j * k + q : q * n + j]));
+      acc += av * bv;
+    }
+    V r = static_cast<V>(alpha) * acc;
+    if (c) r += static_cast<V>(beta) * static_cast<V>(ld(c[offset_of(cg, e)]));
+    y[e] = st<T>(r);
+  }
+}
+
+template <typename T>
+__global__ void det_kernel(const T* x, T* y, int64_t batch, int64_t n, double* ws) {
+  for (int64_t bt = gtid(); bt < batch; bt += gstride()) {
+    double* a = ws + bt * n * n;
+    for (int64_t i = 0; i < n * n; ++i) a[i] = static_cast<double>(ld(x[bt * n * n + i]));
+    double det = 1;
+    for (int64_t col = 0; col < n; ++col) {
+      int64_t piv = col;
+      for (int64_t r = col + 1; r < n; ++r)
+        if (fabs(a[r * n + col]) > fabs(a[piv * n + col])) piv = r;
+      if (a[piv * n + col] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != col) {
+        for (int64_t q = 0; q < n; ++q) {
+          const double t = a[col * n + q];
+          a[col * n + q] = a[piv * n + q];
+          a[piv * n + q] = t;
+        }
+        det = -det;
+      }
+      const double d = a[col * n + col];
+      det *= d;
+      for (int64_t r = col + 1; r < n; ++r) {
+        const double f = a[r * n + col] / d;
+        for (int64_t q = col; q < n; ++q) a[r * n + q] -= f * a[col * n + q];
+      }
+    }
+    y[bt] = st<T>(det);
+  }
+}
+
 int64_t axis_dim_inner(const Dims& shape, int64_t axis, int64_t scale_count, const char* what, int64_t* inner) {
   *inner = 1;
   if (scale_count == 1) return 1;
@@ -398,6 +449,40 @@ void matmul_integer(DType a_dtype, const void* a, const Dims& a_shape, const voi
     });
   });
   check_launch("matmul_integer");
+}
+
+void gemm_direct(DType dtype, const void* a, bool trans_a, const void* b, bool trans_b, const void* c,
+                 const Dims& c_shape, int64_t m, int64_t n, int64_t k, float alpha, float beta, void* y,
+                 cudaStream_t stream) {
+  ONYX_CHECK(m >= 0 && n >= 0 && k >= 0, "gemm: negative dims");
+  Geom cg;
+  if (c) {
+    check_shape(c_shape, "gemm");
+    ONYX_CHECK(c_shape.size() <= 2 && broadcast_shapes(c_shape, {m, n}) == Dims({m, n}), "gemm: C ",
+               shape_str(c_shape), " does not broadcast to [", m, ",", n, "]");
+    cg = geom_of({m, n}, bcast_strides(c_shape, 2));
+  }
+  if (m * n == 0) return;
+  dispatch_float(dtype, "gemm", [&](auto t) {
+    using T = decltype(t);
+    gemm_kernel<T><<<grid_for(m * n), kThreads, 0, stream>>>(static_cast<const T*>(a), trans_a,
+                                                              static_cast<const T*>(b), trans_b,
+                                                              static_cast<const T*>(c), cg, static_cast<T*>(y), m, n,
+                                                              k, alpha, beta);
+  });
+  check_launch("gemm");
+}
+
+void determinant(DType dtype, const void* x, int64_t batch, int64_t n, void* y, double* workspace,
+                 cudaStream_t stream) {
+  ONYX_CHECK(batch >= 0 && n >= 0, "determinant: negative dims");
+  if (batch == 0) return;
+  dispatch_float(dtype, "determinant", [&](auto t) {
+    using T = decltype(t);
+    det_kernel<T><<<grid_for(batch, 64), 64, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), batch, n,
+                                                          workspace);
+  });
+  check_launch("determinant");
 }
 
 void grid_sample(DType dtype, const void* x, const Dims& x_shape, const void* grid, const Dims& grid_shape,

@@ -369,7 +369,7 @@ void launch_loss(DType dtype, const void* input, const Dims& shape, const void* 
             static_cast<const T*>(input), static_cast<const I*>(target), static_cast<const T*>(weight),
             static_cast<T*>(y), n, c, dd, has_ignore, ignore_index, softmax, error_flag);
       } else {
-        loss_reduce_kernel<T, I><<<1, 1024, 0, stream>>>(
+        loss_reduce_kernel<T, I><<<1, kThreads, 0, stream>>>(
             static_cast<const T*>(input), static_cast<const I*>(target), static_cast<const T*>(weight),
             static_cast<T*>(y), n, c, dd, has_ignore, ignore_index, softmax, reduction == LossReduction::kMean,
             error_flag);
@@ -456,17 +456,18 @@ void einsum_parse(const std::string& equation, const std::vector<size_t>& ranks,
   for (size_t k = 0; k < terms.size(); ++k) {
     const std::string& t = terms[k];
     const size_t dots = t.find("...");
-    int64_t letters = 0;
+    int64_t letters = 0, periods = 0;
     for (char ch : t) {
-      if (ch == '.') continue;
+      if (ch == '.') {
+        ++periods;
+        continue;
+      }
       ONYX_CHECK(std::isalpha(static_cast<unsigned char>(ch)), "einsum: bad character '", ch, "' in '", equation,
                  "'");
       ++letters;
     }
+    ONYX_CHECK(periods == (dots == std::string::npos ? 0 : 3), "einsum: bad ellipsis in '", equation, "'");
     if (dots != std::string::npos) {
-      ONYX_CHECK(t.find("...", dots + 3) == std::string::npos && t.find('.') == dots &&
-                     (t.size() <= dots + 3 || t.find('.', dots + 3) == std::string::npos),
-                 "einsum: bad ellipsis in '", equation, "'");
       ell[k] = static_cast<int64_t>(ranks[k]) - letters;
       ONYX_CHECK(ell[k] >= 0, "einsum: operand ", k, " has rank ", ranks[k], " below its ", letters, " labels");
       ell_max = std::max(ell_max, ell[k]);

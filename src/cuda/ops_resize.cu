@@ -25,31 +25,39 @@ struct ResizeGeom {
   float a = -0.75f;
   bool exclude_outside = false;
   float extrapolation = 0.f;
+  bool float_math = false;
 };
 
-// Input coordinate of output coordinate xo along one dim (ONNX coordinate_transformation_mode).
-__device__ __forceinline__ double in_coord(const ResizeGeom& g, int d, int64_t xo) {
-  const double s = g.scale[d];
-  const double li = static_cast<double>(g.in[d]), lo = static_cast<double>(g.out[d]);
-  const double x = static_cast<double>(xo);
+// Input coordinate of output coordinate xo along one dim (ONNX coordinate_transformation_mode), in F arithmetic.
+// lr: the real-valued resized length in * scale.
+template <typename F>
+__device__ __forceinline__ double in_coord_f(const ResizeGeom& g, int d, int64_t xo) {
+  const F s = static_cast<F>(g.scale[d]);
+  const F li = static_cast<F>(g.in[d]);
+  const F lo = static_cast<F>(g.out[d]);
+  const F lr = s * li;
+  const F x = static_cast<F>(xo);
+  const F half = F(0.5), one = F(1);
   switch (g.coord) {
-    case ResizeCoord::kHalfPixel: return (x + 0.5) / s - 0.5;
-    case ResizeCoord::kPytorchHalfPixel: return lo > 1 ? (x + 0.5) / s - 0.5 : 0.0;
-    case ResizeCoord::kAlignCorners: return lo == 1 ? 0.0 : x * (li - 1) / (lo - 1);
+    case ResizeCoord::kHalfPixel: return (x + half) / s - half;
+    case ResizeCoord::kPytorchHalfPixel: return lr > one ? (x + half) / s - half : F(0);
+    case ResizeCoord::kAlignCorners: return lr != one ? x * (li - one) / (lr - one) : F(0);
     case ResizeCoord::kAsymmetric: return x / s;
-    case ResizeCoord::kTfHalfPixelForNN: return (x + 0.5) / s;
+    case ResizeCoord::kTfHalfPixelForNN: return (x + half) / s;
     case ResizeCoord::kTfCropAndResize: {
-      const double st = g.roi_start[d], en = g.roi_end[d];
-      return lo > 1 ? st * (li - 1) + x * (en - st) * (li - 1) / (lo - 1) : 0.5 * (st + en) * (li - 1);
+      const F st = static_cast<F>(g.roi_start[d]), en = static_cast<F>(g.roi_end[d]);
+      return lr != one ? st * (li - one) + x * (en - st) * (li - one) / (lr - one) : half * (st + en) * (li - one);
     }
     case ResizeCoord::kHalfPixelSymmetric: {
-      const double adj = lo / (s * li);
-      const double center = li / 2;
-      const double offset = center * (1 - adj);
-      return offset + (x + 0.5) / s - 0.5;
+      const F adj = lo / lr;
+      const F center = li / 2;
+      return center * (one - adj) + (x + half) / s - half;
     }
   }
-  return x;
+  return static_cast<double>(x);
+}
+__device__ __forceinline__ double in_coord(const ResizeGeom& g, int d, int64_t xo) {
+  return g.float_math ? in_coord_f<float>(g, d, xo) : in_coord_f<double>(g, d, xo);
 }
 
 __device__ __forceinline__ double cubic_w(double d, double a) {
@@ -188,6 +196,7 @@ void resize(DType dtype, const void* x, const Dims& shape, const Dims& out, cons
   g.a = p.cubic_coeff_a;
   g.exclude_outside = p.exclude_outside;
   g.extrapolation = p.extrapolation_value;
+  g.float_math = p.float_math;
   const bool is_float = dtype == DType::kFloat32 || dtype == DType::kFloat16 || dtype == DType::kBFloat16 ||
                         dtype == DType::kFloat64;
   if (is_float) {

@@ -82,7 +82,10 @@ const char* backend_override() { return std::getenv("ONYX_GPU_OPS_BACKEND"); }
 // Runs `op` on ref and on `backend`; every output must match.
 void expect_same(const SingleOp& op, std::string backend = "cuda", double atol = 1e-5, double rtol = 1e-4) {
   if (backend_override()) backend = backend_override();
-  SCOPED_TRACE(op.op_type + " opset " + std::to_string(op.opset) + " on " + backend);
+  std::string what = op.op_type + " opset " + std::to_string(op.opset) + " on " + backend + " (";
+  for (const Tensor& t : op.inputs) what += (t.is_valid() ? t.describe() : std::string("-")) + " ";
+  for (const Attribute& a : op.attributes) what += a.name + "=" + a.to_string() + " ";
+  SCOPED_TRACE(what + ")");
   std::vector<Tensor> want;
   try {
     want = op.run();
@@ -523,6 +526,62 @@ TEST_F(CudaOps, ConvTranspose) {
                   {attr_ints("strides", {1, 2, 2})}));
   expect_same_fp16(op1("ConvTranspose", {rnd(DType::kFloat32, {1, 4, 6, 6}, s++), rnd(DType::kFloat32, {4, 4, 3, 3}, s++)},
                        {attr_ints("strides", {2, 2})}));
+}
+
+// Fallbacks of the main Conv / pooling / BatchNormalization layers: 3-D windows, int8 pooling, indices, device
+// parameters.
+TEST_F(CudaOps, ConvPoolBatchNormFallbacks) {
+  uint32_t s = 1;
+  expect_same(op1("Conv", {rnd(DType::kFloat32, {2, 4, 5, 6, 4}, s++), rnd(DType::kFloat32, {6, 2, 3, 2, 3}, s++),
+                           rnd(DType::kFloat32, {6}, s++)},
+                  {attr_int("group", 2), attr_ints("strides", {2, 1, 1}), attr_ints("pads", {1, 0, 1, 1, 1, 0}),
+                   attr_ints("dilations", {1, 2, 1})}));
+  expect_same(op1("Conv", {rnd(DType::kFloat64, {1, 2, 4, 4, 4}, s++), rnd(DType::kFloat64, {3, 2, 2, 2, 2}, s++)},
+                  {attr_string("auto_pad", "SAME_UPPER")}));
+  expect_same(op1("MaxPool", {rnd(DType::kFloat32, {1, 2, 5, 6, 7}, s++)},
+                  {attr_ints("kernel_shape", {2, 3, 2}), attr_ints("strides", {2, 2, 1}), attr_ints("pads", {0, 1, 0, 1, 1, 1}),
+                   attr_int("ceil_mode", 1)}));
+  for (int64_t cip : {0, 1})
+    expect_same(op1("AveragePool", {rnd(DType::kFloat32, {1, 2, 5, 6, 7}, s++)},
+                    {attr_ints("kernel_shape", {3, 3, 3}), attr_ints("strides", {2, 2, 2}),
+                     attr_ints("pads", {1, 1, 1, 1, 1, 1}), attr_int("count_include_pad", cip)}));
+  expect_same(op1("MaxPool", {rnd(DType::kUInt8, {1, 3, 5, 5}, s++, 0, 255)}, {attr_ints("kernel_shape", {2, 2})}));
+  for (int64_t order : {0, 1}) {
+    SingleOp mp = op1("MaxPool", {rnd(DType::kFloat32, {2, 3, 5, 6}, s++)},
+                      {attr_ints("kernel_shape", {3, 2}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 0, 1, 1}),
+                       attr_int("storage_order", order)});
+    mp.num_outputs = 2;
+    expect_same(mp);
+  }
+  expect_same(op1("BatchNormalization",
+                  {rnd(DType::kFloat32, {2, 3, 4, 5}, s++), rnd(DType::kFloat32, {3}, s++), rnd(DType::kFloat32, {3}, s++),
+                   rnd(DType::kFloat32, {3}, s++), rnd(DType::kFloat32, {3}, s++, 0.1, 2)},
+                  {attr_float("epsilon", 1e-3f)}, 15));
+  expect_same(op1("BatchNormalization",
+                  {rnd(DType::kFloat64, {2, 3, 7}, s++), rnd(DType::kFloat64, {3}, s++), rnd(DType::kFloat64, {3}, s++),
+                   rnd(DType::kFloat64, {3}, s++), rnd(DType::kFloat64, {3}, s++, 0.1, 2)},
+                  {}, 15));
+}
+
+TEST_F(CudaOps, GemmDetFillsDropoutMask) {
+  uint32_t s = 1;
+  expect_same(op1("Gemm", {rnd(DType::kFloat32, {4, 3}, s++), rnd(DType::kFloat32, {5, 4}, s++), rnd(DType::kFloat32, {3, 1}, s++)},
+                  {attr_int("transA", 1), attr_int("transB", 1), attr_float("alpha", 0.5f), attr_float("beta", 2.f)}, 13));
+  expect_same(op1("Gemm", {rnd(DType::kFloat64, {3, 4}, s++), rnd(DType::kFloat64, {4, 2}, s++), rnd(DType::kFloat64, {2}, s++)},
+                  {attr_float("beta", -1.f)}, 13));
+  expect_same(op1("Det", {rnd(DType::kFloat32, {3, 4, 4}, s++)}));
+  expect_same(op1("Det", {rnd(DType::kFloat64, {5, 5}, s++)}));
+  SingleOp cs = op1("ConstantOfShape", {ints({3}, {2, 0, 3})});
+  expect_same(cs);  // empty
+  cs = op1("ConstantOfShape", {ints({2}, {2, 3})}, {onyx::test::attr_tensor("value", Tensor::from_vector<int32_t>({1}, {7}))});
+  expect_same(cs);
+  expect_same(op1("Range", {floats({}, {1.f}), floats({}, {5.5f}), floats({}, {0.5f})}, {}, 11));
+  expect_same(op1("Range", {ints({}, {10}), ints({}, {1}), ints({}, {-3})}, {}, 11));
+  for (const char* w : {"HannWindow", "HammingWindow", "BlackmanWindow"})
+    for (int64_t periodic : {0, 1}) expect_same(op1(w, {ints({}, {10})}, {attr_int("periodic", periodic)}, 17));
+  SingleOp dm = op1("Dropout", {rnd(DType::kFloat32, {3, 4}, s++)}, {}, 13);
+  dm.num_outputs = 2;
+  expect_same(dm);
 }
 
 TEST_F(CudaOps, Einsum) {
