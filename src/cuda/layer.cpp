@@ -74,8 +74,15 @@ void register_layer(std::string_view domain, std::string_view op_type, LayerFact
   registry()[key_of(domain, op_type)] = std::move(factory);
 }
 
-void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory) {
+std::map<std::string, LayerPreference, std::less<>>& preferences() {
+  static std::map<std::string, LayerPreference, std::less<>> r;
+  return r;
+}
+
+void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory,
+                             LayerPreference prefer) {
   fallbacks()[key_of(domain, op_type)] = std::move(factory);
+  if (prefer) preferences()[key_of(domain, op_type)] = std::move(prefer);
 }
 
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type) {
@@ -90,7 +97,16 @@ const LayerFactory* find_layer(std::string_view domain, std::string_view op_type
   auto ct = c.find(key);
   if (ct != c.end()) return &ct->second;
   LayerFactory primary = it->second, fallback = fb->second;
-  auto both = [primary, fallback](const LayerBuild& b) -> std::unique_ptr<Layer> {
+  auto pref = preferences().find(key);
+  LayerPreference prefer = pref == preferences().end() ? LayerPreference() : pref->second;
+  auto both = [primary, fallback, prefer](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    if (prefer && prefer(b)) {
+      try {
+        return fallback(b);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kUnsupported) throw;
+      }
+    }
     try {
       return primary(b);
     } catch (const Error& e) {

@@ -231,7 +231,10 @@ const bool kRegistered = [] {
   register_layer("", "DynamicQuantizeLinear", make_dynamic_quantize);
   register_layer("", "GridSample", make_grid_sample);
   register_fallback_layer("", "MatMulInteger", make_matmul_integer);
-  register_fallback_layer("", "Gemm", make_gemm);
+  // The cuBLASLt Gemm layer adds C only as a bias row with beta 1.
+  register_fallback_layer("", "Gemm", make_gemm, [](const LayerBuild& b) {
+    return b.has_input(2) && b.n().attr_float("beta", 1.f) != 1.f;
+  });
   register_fallback_layer("", "Det", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
     require_float_any(b, 0);
     return std::make_unique<DetLayer>(b);

@@ -72,6 +72,57 @@ class PoolLayer : public Layer {
   WindowGeom g_;
 };
 
+bool is_int8(DType t) { return t == DType::kUInt8 || t == DType::kInt8; }
+
+// ConvInteger (x, w, x_zero_point, w_zero_point) and QLinearConv (x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp,
+// B): direct integer convolution.
+class ConvIntegerLayer : public Layer {
+ public:
+  ConvIntegerLayer(const LayerBuild& b, bool qlinear) : qlinear_(qlinear) {
+    init(b, qlinear ? "cuda.qlinear_conv.direct" : "cuda.conv_integer.direct", DType::kFloat32);
+  }
+  size_t prepare(const ShapeContext& ctx) override {
+    const Dims& x = ctx.input_shapes[0];
+    const Dims& w = ctx.input_shapes[qlinear_ ? 3 : 1];
+    if (w.size() != x.size()) fail_bad_input(node().describe(), ": W rank differs from X rank");
+    g_ = geom_for(node(), x, ctx.output_shapes[0], spatial(w), true, false);
+    group_ = node().attr_int("group", 1);
+    if (group_ < 1 || x[1] != w[1] * group_) fail_bad_input(node().describe(), ": channels do not match W and group");
+    return 0;
+  }
+  void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
+    auto opt = [&](size_t i) { return in.size() > i && in[i].present() ? in[i].data : nullptr; };
+    const DeviceTensor& x = in[0];
+    if (!qlinear_) {
+      const DeviceTensor& w = in[1];
+      if (opt(2) && in[2].numel() != 1) fail_bad_input("ConvInteger: x_zero_point must be a scalar");
+      conv_integer(x.dtype, x.data, opt(2), w.dtype, w.data, opt(3), opt(3) ? in[3].numel() : 1, nullptr, x.dims[0],
+                   x.dims[1], w.dims[0], group_, g_, nullptr, DType::kInt32, out[0].data, ctx.stream);
+      return;
+    }
+    const DeviceTensor& w = in[3];
+    ConvQuant q;
+    q.x_scale = static_cast<const float*>(in[1].data);
+    q.w_scale = static_cast<const float*>(in[4].data);
+    q.w_scale_count = in[4].numel();
+    q.y_scale = static_cast<const float*>(in[6].data);
+    q.y_zero_point = opt(7);
+    if (in[1].numel() != 1 || in[2].numel() != 1 || in[6].numel() != 1)
+      fail_bad_input("QLinearConv: x scale / zero point and y scale must be scalars");
+    const bool has_bias = in.size() > 8 && in[8].present();
+    if (has_bias && (in[8].dtype != DType::kInt32 || in[8].numel() != w.dims[0]))
+      fail_bad_input("QLinearConv: B must be int32 with one value per output channel");
+    conv_integer(x.dtype, x.data, opt(2), w.dtype, w.data, opt(5), opt(5) ? in[5].numel() : 1,
+                 has_bias ? static_cast<const int32_t*>(in[8].data) : nullptr, x.dims[0], x.dims[1], w.dims[0],
+                 group_, g_, &q, out[0].dtype, out[0].data, ctx.stream);
+  }
+
+ private:
+  bool qlinear_;
+  WindowGeom g_;
+  int64_t group_ = 1;
+};
+
 std::unique_ptr<Layer> make_batch_norm(const LayerBuild& b) {
   for (size_t i = 0; i < 5; ++i) require_float_any(b, i);
   for (size_t i = 1; i < 5; ++i)
@@ -94,12 +145,21 @@ std::unique_ptr<Layer> make_batch_norm(const LayerBuild& b) {
       std::vector<int>{}, DType::kFloat32);
 }
 
+// The main Conv / pooling layers take 1-D and 2-D windows: 3-D inputs (rank 5) come here first.
+bool rank_above_4(const LayerBuild& b) {
+  if (!b.has_input(0) || !b.input_types[0]->is_tensor() || !b.input_types[0]->shape.rank_known()) return false;
+  return b.input_types[0]->shape.rank() > 4;
+}
+
 const bool kRegistered = [] {
-  register_fallback_layer("", "Conv", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
-    require_float_any(b, 0);
-    if (b.model_dtype(1) != b.model_dtype(0)) fail_unsupported("W of another dtype than X");
-    return std::make_unique<ConvLayer>(b);
-  });
+  register_fallback_layer(
+      "", "Conv",
+      [](const LayerBuild& b) -> std::unique_ptr<Layer> {
+        require_float_any(b, 0);
+        if (b.model_dtype(1) != b.model_dtype(0)) fail_unsupported("W of another dtype than X");
+        return std::make_unique<ConvLayer>(b);
+      },
+      rank_above_4);
   for (bool max : {true, false}) {
     register_fallback_layer("", max ? "MaxPool" : "AveragePool", [max](const LayerBuild& b) -> std::unique_ptr<Layer> {
       if (max)
@@ -108,9 +168,18 @@ const bool kRegistered = [] {
       else
         require_float_any(b, 0);
       return std::make_unique<PoolLayer>(b, max);
-    });
+    }, rank_above_4);
   }
   register_fallback_layer("", "BatchNormalization", make_batch_norm);
+  register_fallback_layer("", "ConvInteger", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    for (size_t i = 0; i < 4; ++i) require(b, i, is_int8, "uint8/int8");
+    return std::make_unique<ConvIntegerLayer>(b, false);
+  });
+  register_fallback_layer("", "QLinearConv", [](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    for (size_t i : {0, 2, 3, 5, 7}) require(b, i, is_int8, "uint8/int8");
+    for (size_t i : {1, 4, 6}) require(b, i, [](DType t) { return t == DType::kFloat32; }, "float32 scales");
+    return std::make_unique<ConvIntegerLayer>(b, true);
+  });
   return true;
 }();
 

@@ -229,6 +229,20 @@ void conv_nd(DType dtype, const void* x, const void* w, const void* bias, int64_
 // the whole input, spatial part row-major or column-major), average with or without the pads in the divisor.
 void pool_nd(bool max, DType dtype, const void* x, int64_t planes, const WindowGeom& g, bool count_include_pad,
              void* y, int64_t* indices, bool column_major_indices, cudaStream_t stream);
+// Integer convolution (ConvInteger, QLinearConv): x and w uint8/int8, zero points x: 1 value, w: 1 or co values (null:
+// 0), int32 accumulation plus bias (int32 [co], may be null). Without requantization (quant null) y is int32; with
+// it, y = saturate(rint(acc * x_scale * w_scale[oc] / y_scale) + y_zero_point) in y_dtype (uint8/int8).
+struct ConvQuant {
+  const float* x_scale = nullptr;
+  const float* w_scale = nullptr;
+  int64_t w_scale_count = 1;
+  const float* y_scale = nullptr;
+  const void* y_zero_point = nullptr;
+};
+void conv_integer(DType x_dtype, const void* x, const void* x_zero_point, DType w_dtype, const void* w,
+                  const void* w_zero_point, int64_t w_zp_count, const int32_t* bias, int64_t n, int64_t ci,
+                  int64_t co, int64_t group, const WindowGeom& g, const ConvQuant* quant, DType y_dtype, void* y,
+                  cudaStream_t stream);
 // Inference batch normalization with per-channel parameters in device memory (x [n, c, spatial...]).
 void batch_norm_device(DType dtype, const void* x, const void* scale, const void* bias, const void* mean,
                        const void* var, int64_t n, int64_t c, int64_t spatial, float epsilon, void* y,

@@ -145,6 +145,52 @@ __global__ void batch_norm_kernel(const T* x, const T* scale, const T* bias, con
   }
 }
 
+template <typename X, typename W, typename Y>
+__global__ void conv_int_kernel(const X* x, const X* xzp, const W* w, const W* wzp, int64_t wzp_count,
+                                const int32_t* bias, const float* xs, const float* ws, int64_t ws_count,
+                                const float* ys, const Y* yzp, Y* y, int64_t total, int64_t ci, int64_t co,
+                                int64_t group, WindowGeom g, double lo, double hi) {
+  const int64_t ci_g = ci / group, co_g = co / group;
+  const int64_t in_sp = g.in[0] * g.in[1] * g.in[2], out_sp = g.out[0] * g.out[1] * g.out[2];
+  const int64_t k_sp = g.k[0] * g.k[1] * g.k[2];
+  for (int64_t e = gtid(); e < total; e += gstride()) {
+    int64_t o[3];
+    unravel3(e % out_sp, g.out, o);
+    const int64_t oc = (e / out_sp) % co, b = e / (out_sp * co);
+    const int64_t grp = oc / co_g;
+    const int32_t zx = xzp ? static_cast<int32_t>(xzp[0]) : 0;
+    const int32_t zw = wzp ? static_cast<int32_t>(wzp[wzp_count == 1 ? 0 : oc]) : 0;
+    int32_t acc = bias ? bias[oc] : 0;
+    for (int64_t k0 = 0; k0 < g.k[0]; ++k0) {
+      const int64_t i0 = o[0] * g.stride[0] - g.pb[0] + k0 * g.dil[0];
+      if (i0 < 0 || i0 >= g.in[0]) continue;
+      for (int64_t k1 = 0; k1 < g.k[1]; ++k1) {
+        const int64_t i1 = o[1] * g.stride[1] - g.pb[1] + k1 * g.dil[1];
+        if (i1 < 0 || i1 >= g.in[1]) continue;
+        for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
+          const int64_t i2 = o[2] * g.stride[2] - g.pb[2] + k2 * g.dil[2];
+          if (i2 < 0 || i2 >= g.in[2]) continue;
+          const int64_t in_off = (i0 * g.in[1] + i1) * g.in[2] + i2;
+          const int64_t k_off = (k0 * g.k[1] + k1) * g.k[2] + k2;
+          for (int64_t icl = 0; icl < ci_g; ++icl) {
+            const int64_t ic = grp * ci_g + icl;
+            acc += (static_cast<int32_t>(x[(b * ci + ic) * in_sp + in_off]) - zx) *
+                   (static_cast<int32_t>(w[(oc * ci_g + icl) * k_sp + k_off]) - zw);
+          }
+        }
+      }
+    }
+    if constexpr (std::is_same<Y, int32_t>::value) {
+      y[e] = acc;
+    } else {
+      const double mult = static_cast<double>(xs[0]) * static_cast<double>(ws[ws_count == 1 ? 0 : oc]) /
+                          static_cast<double>(ys[0]);
+      const double v = rint(static_cast<double>(acc) * mult) + (yzp ? static_cast<double>(yzp[0]) : 0.0);
+      y[e] = static_cast<Y>(v < lo ? lo : (v > hi ? hi : v));
+    }
+  }
+}
+
 void check_geom(const WindowGeom& g, const char* what) {
   ONYX_CHECK(g.nd >= 1 && g.nd <= 3, what, ": 1 to 3 spatial dims, got ", g.nd);
   for (int d = 0; d < 3; ++d) {
@@ -214,6 +260,52 @@ void pool_nd(bool max, DType dtype, const void* x, int64_t planes, const WindowG
     dispatch_float(dtype, "pool_nd", launch);
   }
   check_launch("pool_nd");
+}
+
+void conv_integer(DType x_dtype, const void* x, const void* x_zero_point, DType w_dtype, const void* w,
+                  const void* w_zero_point, int64_t w_zp_count, const int32_t* bias, int64_t n, int64_t ci,
+                  int64_t co, int64_t group, const WindowGeom& g, const ConvQuant* quant, DType y_dtype, void* y,
+                  cudaStream_t stream) {
+  check_geom(g, "conv_integer");
+  ONYX_CHECK(group >= 1 && ci % group == 0 && co % group == 0, "conv_integer: channels do not split into groups");
+  ONYX_CHECK(w_zp_count == 1 || w_zp_count == co, "conv_integer: w zero point needs 1 or ", co, " values");
+  if (quant) {
+    ONYX_CHECK(quant->x_scale && quant->w_scale && quant->y_scale, "conv_integer: requantization needs scales");
+    ONYX_CHECK(quant->w_scale_count == 1 || quant->w_scale_count == co, "conv_integer: w scale needs 1 or ", co,
+               " values");
+  } else {
+    ONYX_CHECK(y_dtype == DType::kInt32, "conv_integer: without requantization the output is int32");
+  }
+  const int64_t total = n * co * g.out[0] * g.out[1] * g.out[2];
+  if (total == 0) return;
+  auto int8s = [&](DType t, const char* what, auto&& f) {
+    if (t == DType::kUInt8) f(uint8_t{});
+    else if (t == DType::kInt8) f(int8_t{});
+    else unsupported(what, t);
+  };
+  int8s(x_dtype, "conv_integer (x)", [&](auto tx) {
+    using X = decltype(tx);
+    int8s(w_dtype, "conv_integer (w)", [&](auto tw) {
+      using W = decltype(tw);
+      auto launch = [&](auto ty) {
+        using Y = decltype(ty);
+        double lo = 0, hi = 0;
+        if constexpr (!std::is_same<Y, int32_t>::value) {
+          lo = static_cast<double>(std::numeric_limits<Y>::lowest());
+          hi = static_cast<double>(std::numeric_limits<Y>::max());
+        }
+        conv_int_kernel<X, W, Y><<<grid_for(total), kThreads, 0, stream>>>(
+            static_cast<const X*>(x), static_cast<const X*>(x_zero_point), static_cast<const W*>(w),
+            static_cast<const W*>(w_zero_point), w_zp_count, bias, quant ? quant->x_scale : nullptr,
+            quant ? quant->w_scale : nullptr, quant ? quant->w_scale_count : 1, quant ? quant->y_scale : nullptr,
+            quant ? static_cast<const Y*>(quant->y_zero_point) : nullptr, static_cast<Y*>(y), total, ci, co, group, g,
+            lo, hi);
+      };
+      if (!quant) launch(int32_t{});
+      else int8s(y_dtype, "conv_integer (y)", launch);
+    });
+  });
+  check_launch("conv_integer");
 }
 
 void batch_norm_device(DType dtype, const void* x, const void* scale, const void* bias, const void* mean,

@@ -563,6 +563,21 @@ TEST_F(CudaOps, ConvPoolBatchNormFallbacks) {
                   {}, 15));
 }
 
+TEST_F(CudaOps, IntegerConv) {
+  uint32_t s = 1;
+  expect_same(op1("ConvInteger", {rnd(DType::kUInt8, {1, 2, 5, 5}, s++, 0, 255), rnd(DType::kUInt8, {3, 2, 3, 3}, s++, 0, 255),
+                                  Tensor::from_vector<uint8_t>({}, {100}), Tensor::from_vector<uint8_t>({3}, {1, 128, 7})},
+                  {attr_ints("pads", {1, 1, 1, 1})}, 10));
+  expect_same(op1("ConvInteger", {rnd(DType::kInt8, {2, 4, 6}, s++, -128, 127), rnd(DType::kInt8, {2, 2, 3}, s++, -128, 127)},
+                  {attr_int("group", 2), attr_ints("strides", {2})}, 10));
+  expect_same(op1("QLinearConv",
+                  {rnd(DType::kUInt8, {1, 2, 5, 5}, s++, 0, 255), floats({}, {0.02f}), Tensor::from_vector<uint8_t>({}, {120}),
+                   rnd(DType::kUInt8, {3, 2, 2, 2}, s++, 0, 255), floats({3}, {0.01f, 0.02f, 0.03f}),
+                   Tensor::from_vector<uint8_t>({3}, {128, 100, 90}), floats({}, {0.2f}), Tensor::from_vector<uint8_t>({}, {128}),
+                   Tensor::from_vector<int32_t>({3}, {100, -200, 3000})},
+                  {}, 10));
+}
+
 TEST_F(CudaOps, GemmDetFillsDropoutMask) {
   uint32_t s = 1;
   expect_same(op1("Gemm", {rnd(DType::kFloat32, {4, 3}, s++), rnd(DType::kFloat32, {5, 4}, s++), rnd(DType::kFloat32, {3, 1}, s++)},
