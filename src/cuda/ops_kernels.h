@@ -323,6 +323,31 @@ void optimizer_step(OptimizerKind kind, DType dtype, DType r_dtype, const void* 
                     const void* x, const void* g, const void* s1, const void* s2, void* x_new, void* s1_new,
                     void* s2_new, const OptimizerParams& p, cudaStream_t stream);
 
+// ---- recurrent ---------------------------------------------------------------------------------------------------
+enum class RnnCell { kRnn, kGru, kLstm };
+enum class RnnAct { kRelu, kTanh, kSigmoid, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh, kHardSigmoid, kElu,
+                    kSoftsign, kSoftplus };
+struct RnnParams {
+  RnnCell cell = RnnCell::kRnn;
+  int64_t seq = 0, batch = 0, input = 0, hidden = 0;
+  int dirs = 1;
+  bool forward = true;  // with one direction: forward or reverse
+  int layout = 0;       // 0: X [seq, batch, input], Y [seq, dirs, batch, hidden]; 1: batch first
+  bool has_clip = false;
+  float clip = 0;
+  bool linear_before_reset = false;  // GRU
+  bool input_forget = false;         // LSTM
+  // Per direction: RNN f; GRU f, g; LSTM f, g, h (3 slots per direction).
+  RnnAct acts[6] = {};
+  float alpha[6] = {}, beta[6] = {};
+};
+// One-layer RNN / GRU / LSTM (ONNX gate orders: GRU z r h, LSTM i o f c; B = Wb then Rb; P = i o f peepholes).
+// One block per (direction, batch row) walks the time steps; hidden <= 1024. x/w/r/b/h0/c0/p/y/y_h/y_c of the float
+// dtype (b, lens, h0, c0, p, y, y_h, y_c may be null); lens int32 [batch]. Y gets zeros past a row's length.
+void rnn_forward(DType dtype, const RnnParams& p, const void* x, const void* w, const void* r, const void* b,
+                 const int32_t* lens, const void* h0, const void* c0, const void* peep, void* y, void* y_h, void* y_c,
+                 cudaStream_t stream);
+
 // ---- signal ----------------------------------------------------------------------------------------------------
 enum class WindowKind { kHann, kHamming, kBlackman };
 // Window function of `size` samples (periodic or symmetric), float types.

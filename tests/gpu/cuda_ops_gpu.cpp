@@ -47,6 +47,13 @@ Tensor rnd(DType t, Shape dims, uint32_t seed, double lo = -2, double hi = 2) {
   }
   return t == DType::kFloat64 ? d : d.cast(t);
 }
+Attribute attr_strings(const std::string& name, std::vector<std::string> v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::kStrings;
+  a.strings = std::move(v);
+  return a;
+}
 Tensor ints(Shape dims, std::vector<int64_t> v) { return Tensor::from_vector<int64_t>(std::move(dims), v); }
 Tensor floats(Shape dims, std::vector<float> v) { return Tensor::from_vector<float>(std::move(dims), v); }
 
@@ -597,6 +604,58 @@ TEST_F(CudaOps, GemmDetFillsDropoutMask) {
   SingleOp dm = op1("Dropout", {rnd(DType::kFloat32, {3, 4}, s++)}, {}, 13);
   dm.num_outputs = 2;
   expect_same(dm);
+}
+
+TEST_F(CudaOps, RecurrentCells) {
+  uint32_t s = 1;
+  const int64_t S = 4, B = 3, I = 5, H = 6;
+  auto x = [&](DType t, int layout) { return rnd(t, layout == 0 ? Shape{S, B, I} : Shape{B, S, I}, s++, -1, 1); };
+  auto lens = Tensor::from_vector<int32_t>({B}, {4, 2, 0});
+  struct C {
+    const char* op;
+    int gates;
+  };
+  for (C c : {C{"RNN", 1}, C{"GRU", 3}, C{"LSTM", 4}}) {
+    const int64_t G = c.gates;
+    const bool lstm = std::string(c.op) == "LSTM";
+    // forward, defaults
+    SingleOp a = op1(c.op, {x(DType::kFloat32, 0), rnd(DType::kFloat32, {1, G * H, I}, s++, -0.5, 0.5),
+                            rnd(DType::kFloat32, {1, G * H, H}, s++, -0.5, 0.5)},
+                     {attr_int("hidden_size", H)}, 14);
+    a.num_outputs = lstm ? 3 : 2;
+    expect_same(a);
+    // bidirectional with bias, lengths, initial states (and peepholes), clip
+    SingleOp bd = op1(c.op, {x(DType::kFloat32, 0), rnd(DType::kFloat32, {2, G * H, I}, s++, -0.5, 0.5),
+                             rnd(DType::kFloat32, {2, G * H, H}, s++, -0.5, 0.5),
+                             rnd(DType::kFloat32, {2, 2 * G * H}, s++, -0.5, 0.5), lens,
+                             rnd(DType::kFloat32, {2, B, H}, s++, -1, 1)},
+                      {attr_int("hidden_size", H), attr_string("direction", "bidirectional"), attr_float("clip", 2.f)},
+                      14);
+    if (lstm) {
+      bd.inputs.push_back(rnd(DType::kFloat32, {2, B, H}, s++, -1, 1));
+      bd.inputs.push_back(rnd(DType::kFloat32, {2, 3 * H}, s++, -0.5, 0.5));
+    }
+    bd.num_outputs = lstm ? 3 : 2;
+    expect_same(bd);
+    // reverse, batch-first layout, float64
+    SingleOp rv = op1(c.op, {x(DType::kFloat64, 1), rnd(DType::kFloat64, {1, G * H, I}, s++, -0.5, 0.5),
+                             rnd(DType::kFloat64, {1, G * H, H}, s++, -0.5, 0.5)},
+                      {attr_int("hidden_size", H), attr_string("direction", "reverse"), attr_int("layout", 1)}, 14);
+    rv.num_outputs = lstm ? 3 : 2;
+    expect_same(rv);
+  }
+  SingleOp g = op1("GRU", {x(DType::kFloat32, 0), rnd(DType::kFloat32, {1, 3 * H, I}, s++, -0.5, 0.5),
+                           rnd(DType::kFloat32, {1, 3 * H, H}, s++, -0.5, 0.5), rnd(DType::kFloat32, {1, 6 * H}, s++)},
+                   {attr_int("hidden_size", H), attr_int("linear_before_reset", 1),
+                    attr_strings("activations", {"HardSigmoid", "Softsign"})},
+                   14);
+  g.num_outputs = 2;
+  expect_same(g);
+  SingleOp l = op1("LSTM", {x(DType::kFloat32, 0), rnd(DType::kFloat32, {1, 4 * H, I}, s++, -0.5, 0.5),
+                            rnd(DType::kFloat32, {1, 4 * H, H}, s++, -0.5, 0.5)},
+                   {attr_int("hidden_size", H), attr_int("input_forget", 1)}, 14);
+  l.num_outputs = 3;
+  expect_same(l);
 }
 
 TEST_F(CudaOps, Einsum) {
