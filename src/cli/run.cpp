@@ -438,7 +438,7 @@ void add_run_command(CLI::App& app) {
       "Backends to run, comma separated; the first is the reference (unless --load-outputs). "
       "A backend may take options after a colon (cuda:fp16). Registered: ";
   for (const BackendInfo& b : registered_backends()) backends_help += b.name + " (" + b.description + "); ";
-  backends_help += "planned: cpu, cuda, cuda:fp16";
+  backends_help += "cuda options: fp32, tf32, fp16, bf16, graph";
   auto* cmd = app.add_subcommand(
       "run",
       "Run a model on one or more backends with generated or loaded inputs, and compare the outputs "

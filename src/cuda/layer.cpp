@@ -28,6 +28,18 @@ std::mutex& registry_mutex() {
   return m;
 }
 
+// Keys registered twice (two files claiming one op): an error on first use, like the op registry's duplicates
+// (static initialization order would otherwise pick one silently).
+std::vector<std::string>& duplicates() {
+  static std::vector<std::string> d;
+  return d;
+}
+
+void check_duplicates() {
+  if (!duplicates().empty())
+    fail(ErrorCode::kRuntime, "cuda layer '", duplicates().front(), "' is registered twice (two layer files claim it)");
+}
+
 std::string key_of(std::string_view domain, std::string_view op_type) {
   std::string k(domain == "ai.onnx" ? std::string_view() : domain);
   k += ':';
@@ -71,7 +83,8 @@ DType LayerBuild::model_dtype(size_t i) const {
 }
 
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory) {
-  registry()[key_of(domain, op_type)] = std::move(factory);
+  const std::string key = key_of(domain, op_type);
+  if (!registry().emplace(key, std::move(factory)).second) duplicates().push_back(key);
 }
 
 std::map<std::string, LayerPreference, std::less<>>& preferences() {
@@ -81,11 +94,13 @@ std::map<std::string, LayerPreference, std::less<>>& preferences() {
 
 void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory,
                              LayerPreference prefer) {
-  fallbacks()[key_of(domain, op_type)] = std::move(factory);
-  if (prefer) preferences()[key_of(domain, op_type)] = std::move(prefer);
+  const std::string key = key_of(domain, op_type);
+  if (!fallbacks().emplace(key, std::move(factory)).second) duplicates().push_back(key + " (fallback)");
+  if (prefer) preferences()[key] = std::move(prefer);
 }
 
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type) {
+  check_duplicates();
   const std::string key = key_of(domain, op_type);
   auto& r = registry();
   auto it = r.find(key);
@@ -123,6 +138,7 @@ const LayerFactory* find_layer(std::string_view domain, std::string_view op_type
 }
 
 std::vector<std::string> registered_layers() {
+  check_duplicates();
   std::vector<std::string> out;
   for (const auto& [k, f] : registry()) out.push_back(k);
   for (const auto& [k, f] : fallbacks())

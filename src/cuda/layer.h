@@ -173,7 +173,7 @@ class Layer {
 using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerBuild&)>;
 
 // Registry keyed by (domain, op_type); one factory per key covers every opset of the op (a factory checks
-// b.n().opset when versions differ).
+// b.n().opset when versions differ). Registering a key twice is an error reported on the registry's first use.
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory);
 // A fallback factory for a key: tried when the registered factory throws kUnsupported (or when there is none), so
 // a layer file can extend an op's coverage (more dtypes, device-data operands) without replacing its main layer.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cuda/check.h"
+#include "cuda/layer.h"
 #include "gpu_test_util.h"
 #include "onyx/builder.h"
 #include "onyx/engine.h"
@@ -431,6 +432,17 @@ TEST_F(CudaEngine, RunnerBackendRunsAndReportsUnsupportedOps) {
     EXPECT_EQ(e.code(), ErrorCode::kUnsupported);
     EXPECT_NE(std::string(e.what()).find("nz"), std::string::npos) << e.what();
   }
+}
+
+TEST(CudaLayers, RegistryCoversTheModelOpsOnce) {
+  const std::vector<std::string> all = registered_layers();  // throws if a key was registered twice
+  for (const char* k : {":Conv", "onyx:FusedConv", ":MatMul", ":Gemm", "onyx:FusedMatMul", "onyx:Attention",
+                        "onyx:FusedElementwise", ":Softmax", ":LayerNormalization", "onyx:LayerNormalization",
+                        "onyx:Gelu", ":MaxPool", ":GlobalAveragePool", ":BatchNormalization", ":Reshape",
+                        ":Transpose", ":Concat", ":Slice", ":Split", ":Gather", ":Cast", ":Expand", ":Where",
+                        ":ReduceMean", ":Erf", ":Pow", ":Sqrt", ":Div"})
+    EXPECT_NE(std::find(all.begin(), all.end(), k), all.end()) << k;
+  EXPECT_EQ(find_layer("", "NonZero"), nullptr);
 }
 
 TEST_F(CudaEngine, ShapeTensorInputsAreBoundWithHostMemory) {
