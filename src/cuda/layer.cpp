@@ -13,6 +13,20 @@ std::map<std::string, LayerFactory, std::less<>>& registry() {
   static std::map<std::string, LayerFactory, std::less<>> r;
   return r;
 }
+// Fallback factories (register_fallback_layer) and the composed primary-then-fallback factories find_layer hands
+// out (built on first lookup, after static registration is over).
+std::map<std::string, LayerFactory, std::less<>>& fallbacks() {
+  static std::map<std::string, LayerFactory, std::less<>> r;
+  return r;
+}
+std::map<std::string, LayerFactory, std::less<>>& composed() {
+  static std::map<std::string, LayerFactory, std::less<>> r;
+  return r;
+}
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
 
 // Keys registered twice (two files claiming one op): an error on first use, like the op registry's duplicates
 // (static initialization order would otherwise pick one silently).
@@ -73,17 +87,63 @@ void register_layer(std::string_view domain, std::string_view op_type, LayerFact
   if (!registry().emplace(key, std::move(factory)).second) duplicates().push_back(key);
 }
 
+std::map<std::string, LayerPreference, std::less<>>& preferences() {
+  static std::map<std::string, LayerPreference, std::less<>> r;
+  return r;
+}
+
+void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory,
+                             LayerPreference prefer) {
+  const std::string key = key_of(domain, op_type);
+  if (!fallbacks().emplace(key, std::move(factory)).second) duplicates().push_back(key + " (fallback)");
+  if (prefer) preferences()[key] = std::move(prefer);
+}
+
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type) {
   check_duplicates();
+  const std::string key = key_of(domain, op_type);
   auto& r = registry();
-  auto it = r.find(key_of(domain, op_type));
-  return it == r.end() ? nullptr : &it->second;
+  auto it = r.find(key);
+  auto fb = fallbacks().find(key);
+  if (fb == fallbacks().end()) return it == r.end() ? nullptr : &it->second;
+  if (it == r.end()) return &fb->second;
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto& c = composed();
+  auto ct = c.find(key);
+  if (ct != c.end()) return &ct->second;
+  LayerFactory primary = it->second, fallback = fb->second;
+  auto pref = preferences().find(key);
+  LayerPreference prefer = pref == preferences().end() ? LayerPreference() : pref->second;
+  auto both = [primary, fallback, prefer](const LayerBuild& b) -> std::unique_ptr<Layer> {
+    if (prefer && prefer(b)) {
+      try {
+        return fallback(b);
+      } catch (const Error& e) {
+        if (e.code() != ErrorCode::kUnsupported) throw;
+      }
+    }
+    try {
+      return primary(b);
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kUnsupported) throw;
+      try {
+        return fallback(b);
+      } catch (const Error& e2) {
+        if (e2.code() != ErrorCode::kUnsupported) throw;
+        throw e;  // the primary's reason
+      }
+    }
+  };
+  return &c.emplace(key, std::move(both)).first->second;
 }
 
 std::vector<std::string> registered_layers() {
   check_duplicates();
   std::vector<std::string> out;
   for (const auto& [k, f] : registry()) out.push_back(k);
+  for (const auto& [k, f] : fallbacks())
+    if (!registry().count(k)) out.push_back(k);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -175,6 +175,14 @@ using LayerFactory = std::function<std::unique_ptr<Layer>(const LayerBuild&)>;
 // Registry keyed by (domain, op_type); one factory per key covers every opset of the op (a factory checks
 // b.n().opset when versions differ). Registering a key twice is an error reported on the registry's first use.
 void register_layer(std::string_view domain, std::string_view op_type, LayerFactory factory);
+// A fallback factory for a key: tried when the registered factory throws kUnsupported (or when there is none), so
+// a layer file can extend an op's coverage (more dtypes, device-data operands) without replacing its main layer.
+// When both are unsupported, the main factory's reason is reported.
+// `prefer` (optional) marks nodes the fallback should take first: ones the main layer would only reject once shapes
+// are known (e.g. a 3-D Conv), so that the choice is made when the plan is built.
+using LayerPreference = std::function<bool(const LayerBuild&)>;
+void register_fallback_layer(std::string_view domain, std::string_view op_type, LayerFactory factory,
+                             LayerPreference prefer = {});
 const LayerFactory* find_layer(std::string_view domain, std::string_view op_type);
 // "domain:op" of every registered layer (sorted), for docs and tests.
 std::vector<std::string> registered_layers();
