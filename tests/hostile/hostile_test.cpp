@@ -380,6 +380,38 @@ TEST(Hostile, FunctionsThatDoubleWithEveryLevel) {
   c.expect_rejected("model-local functions expand to more than");
 }
 
+TEST(Hostile, FunctionsThatDoubleBelowTheLimitInlineInLinearTime) {
+  // 17 doubling levels: 131072 nodes when inlined, under the expansion limit. Inlining removed each call with
+  // its own pass over the node list (and probed value names one by one): quadratic, minutes for a 1.6 KB model
+  // (found by fuzz_onnx_model). Now well within the CLI time limit.
+  Case c;
+  constexpr int kLevels = 17;
+  for (int i = 0; i < kLevels; ++i) {
+    auto* f = c.model.add_functions();
+    f->set_name("F" + std::to_string(i));
+    f->set_domain("local");
+    f->add_input("a");
+    f->add_output("c");
+    const std::string callee = i + 1 < kLevels ? "F" + std::to_string(i + 1) : "Relu";
+    for (const auto& [in, out] : {std::pair{"a", "b"}, std::pair{"b", "c"}}) {
+      auto* n = f->add_node();
+      n->set_op_type(callee);
+      if (i + 1 < kLevels) n->set_domain("local");
+      n->add_input(in);
+      n->add_output(out);
+    }
+  }
+  auto* op = c.model.add_opset_import();
+  op->set_domain("local");
+  op->set_version(1);
+  auto* n = add_node(c.graph(), "F0", {"x"}, {"z"}, "call");
+  n->set_domain("local");
+  dump_to_corpus(c.model);
+  const std::string path = write_model(c.dir, c.model);
+  const CliResult r = run_onyx({"inspect", "model", path}, /*timeout_s=*/60);
+  EXPECT_EQ(r.rc, 0) << r.err;
+}
+
 // ---- tensors: dimensions and data sizes
 // --------------------------------------------------------------------------
 
