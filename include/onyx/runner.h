@@ -12,6 +12,7 @@
 // when they exist), so `onyx run --backends` needs no change when a backend is added.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -58,6 +59,22 @@ struct NodeSummary {
   std::vector<std::string> outputs;
 };
 
+// One layer's time in one infer() (per-layer profiling, `onyx bench --dump-profile`).
+struct LayerTiming {
+  std::string name;     // node name (a backend that fuses nodes names the fused layer as it likes)
+  std::string op_type;  // "Conv", "MatMul", or the backend's name for a fused layer
+  double seconds = 0;
+};
+
+// Parts of the last infer() that a device backend measures beyond wall time (seconds; < 0: not measured).
+// A host backend leaves them all unmeasured.
+struct InferenceBreakdown {
+  double h2d = -1;      // host-to-device copies of the inputs
+  double compute = -1;  // device compute (CUDA events around the work)
+  double d2h = -1;      // device-to-host copies of the outputs
+  double enqueue = -1;  // host time to enqueue the work
+};
+
 class Runner {
  public:
   explicit Runner(std::string name) : name_(std::move(name)) {}
@@ -89,16 +106,38 @@ class Runner {
   void set_extra_outputs(std::vector<std::string> names) { extra_outputs_ = std::move(names); }
   const std::vector<std::string>& extra_outputs() const { return extra_outputs_; }
 
+  // ---- benchmarking (`onyx bench`); all optional for a backend, defaults keep older backends working
+  // Per-layer profiling: when a backend supports it and it is on, infer() fills last_layer_profile() with one
+  // entry per layer run, in run order.
+  virtual bool supports_layer_profile() const { return false; }
+  void set_layer_profile(bool on) { layer_profile_ = on; }
+  bool layer_profile() const { return layer_profile_; }
+  const std::vector<LayerTiming>& last_layer_profile() const { return last_profile_; }
+  // Device-side timings of the last infer() (all unmeasured unless the backend sets them).
+  const InferenceBreakdown& last_breakdown() const { return last_breakdown_; }
+  // Peak device memory this runner has held since activate(), in bytes; -1 for a host backend.
+  virtual int64_t peak_device_memory() const { return -1; }
+  // A run option by name, set before activate(): "cuda-graph" ("1"/"0"), "no-data-transfers" ("1"/"0"),
+  // "threads" (a count). Returns "" when the backend applied it, else one line saying why not (the runner is
+  // unchanged). The default supports none.
+  virtual std::string set_run_option(const std::string& key, const std::string& value);
+
  protected:
   virtual void activate_impl() = 0;
   virtual void deactivate_impl() = 0;
   virtual NamedTensors infer_impl(const NamedTensors& feeds) = 0;
+  // For infer_impl: record one layer's time (only when layer_profile() is on) / the device timings.
+  void record_layer(LayerTiming t) { last_profile_.push_back(std::move(t)); }
+  void set_breakdown(const InferenceBreakdown& b) { last_breakdown_ = b; }
 
  private:
   std::string name_;
   bool active_ = false;
   double last_time_ = 0;
   std::vector<std::string> extra_outputs_;
+  bool layer_profile_ = false;
+  std::vector<LayerTiming> last_profile_;
+  InferenceBreakdown last_breakdown_;
 };
 
 // Activates a runner for the scope (Polygraphy's `with runner:`).
@@ -126,6 +165,7 @@ class RefRunner : public Runner {
   TensorMetadata input_metadata() const override;
   TensorMetadata output_metadata() const override;
   std::vector<NodeSummary> topology() const override;
+  bool supports_layer_profile() const override { return true; }
 
  protected:
   void activate_impl() override;

@@ -25,6 +25,9 @@ class Tensor {
   Tensor(DType dtype, std::vector<int64_t> dims);
   // Wraps caller memory (not copied, not freed).
   static Tensor borrow(DType dtype, std::vector<int64_t> dims, void* data);
+  // Uses `data`, kept alive by `owner` (e.g. the buffer a file was parsed into), as owned storage: no copy.
+  // `data` must be aligned for the dtype and hold numel * dtype_size bytes. Not for strings.
+  static Tensor adopt(DType dtype, std::vector<int64_t> dims, std::shared_ptr<void> owner, void* data);
 
   template <typename T>
   static Tensor from_vector(std::vector<int64_t> dims, const std::vector<T>& values);

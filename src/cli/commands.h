@@ -13,5 +13,9 @@ void set_action(CLI::App* sub, Action action);
 void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_conformance_command(CLI::App& app);
+void add_optimize_command(CLI::App& app);
+void add_build_command(CLI::App& app);
+void add_inspect_plan_subcommand(CLI::App& inspect);
+void add_bench_command(CLI::App& app);
 
 }  // namespace onyx::cli

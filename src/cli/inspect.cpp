@@ -577,6 +577,7 @@ void add_inspect_command(CLI::App& app) {
   model->add_flag("--no-shape-inference", o->no_infer, "Show shapes exactly as the file states them");
   set_action(model, [o] { return inspect_model(*o); });
   add_inspect_data_subcommand(*inspect);
+  add_inspect_plan_subcommand(*inspect);
 }
 
 }  // namespace onyx::cli

@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app);
   cli::add_run_command(app);
   cli::add_conformance_command(app);
+  cli::add_optimize_command(app);
+  cli::add_build_command(app);
+  cli::add_bench_command(app);
 
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "onyx/dtype_dispatch.h"
+#include "onyx/engine.h"
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 
@@ -117,9 +118,11 @@ std::vector<std::string> sorted_files(const fs::path& dir, const std::string& pr
   return out;
 }
 
-NamedValues run_backend(const std::shared_ptr<Model>& model, const NamedValues& inputs, const std::string& backend) {
+NamedValues run_backend(const std::shared_ptr<Model>& model, const NamedValues& inputs, const std::string& backend,
+                        const std::string& model_path) {
   if (backend == "ref") return RefSession(model).run(inputs);
-  fail_unsupported("backend '", backend, "' is not available in this build");
+  if (backend == "cpu") return run_cpu_engine(load_model(model_path), inputs);
+  fail_unsupported("backend '", backend, "' is not available in this build (ref, cpu)");
 }
 
 }  // namespace
@@ -147,7 +150,8 @@ CaseResult run_conformance_case(const std::string& dir, const ConformanceOptions
         if (i >= real_inputs.size()) fail_bad_input(in_files[i], ": more input files than model inputs");
         inputs.emplace_back(real_inputs[i]->name(), read_test_data_pb(in_files[i], &real_inputs[i]->type));
       }
-      NamedValues outputs = run_backend(model, inputs, options.backend);
+      NamedValues outputs =
+          run_backend(model, inputs, options.backend, (fs::path(dir) / "model.onnx").string());
       const auto out_files = sorted_files(set, "output_");
       if (out_files.size() != model->graph->outputs.size())
         fail_bad_input(set.string(), ": ", out_files.size(), " output files for ", model->graph->outputs.size(),

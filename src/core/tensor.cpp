@@ -97,6 +97,19 @@ Tensor Tensor::borrow(DType dtype, std::vector<int64_t> dims, void* data) {
   return t;
 }
 
+Tensor Tensor::adopt(DType dtype, std::vector<int64_t> dims, std::shared_ptr<void> owner, void* data) {
+  ONYX_CHECK(dtype != DType::kString && dtype != DType::kUndefined, "Tensor::adopt: unsupported dtype");
+  Tensor t;
+  t.dtype_ = dtype;
+  t.dims_ = std::move(dims);
+  t.numel_ = checked_numel(t.dims_);
+  ONYX_CHECK(data != nullptr || t.numel_ == 0, "Tensor::adopt: null data");
+  ONYX_CHECK(reinterpret_cast<uintptr_t>(data) % std::min<size_t>(dtype_size(dtype), 8) == 0,
+             "Tensor::adopt: misaligned data");
+  t.owned_ = std::shared_ptr<void>(std::move(owner), data);  // aliasing: `owner` lives as long as the tensor
+  return t;
+}
+
 void* Tensor::raw_data() {
   if (borrowed_) return borrowed_;
   if (!owned_) return nullptr;

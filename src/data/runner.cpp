@@ -39,10 +39,16 @@ void Runner::deactivate() {
 
 NamedTensors Runner::infer(const NamedTensors& feeds) {
   if (!active_) fail_bad_input("runner '", name_, "' must be activated before infer()");
+  last_profile_.clear();
+  last_breakdown_ = InferenceBreakdown{};
   const auto start = std::chrono::steady_clock::now();
   NamedTensors out = infer_impl(feeds);
   last_time_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
+}
+
+std::string Runner::set_run_option(const std::string& key, const std::string& value) {
+  return "backend '" + name_ + "' does not support the run option '" + key + "'";
 }
 
 // ---- RefRunner
@@ -122,6 +128,11 @@ NamedTensors RefRunner::infer_impl(const NamedTensors& feeds) {
     for (const Value* v : g.outputs) is_output |= v->name() == n;
     if (!is_output) options.extra_outputs.push_back(n);
   }
+  if (layer_profile())
+    options.on_node = [this](const Node& n, std::chrono::nanoseconds t) {
+      record_layer({n.name, (n.domain.empty() || n.domain == "ai.onnx" ? "" : n.domain + ".") + n.op_type,
+                    std::chrono::duration<double>(t).count()});
+    };
   NamedValues values = state_->session->run(inputs, options);
   NamedTensors out;
   for (auto& [name, v] : values) {
@@ -191,7 +202,11 @@ void register_backend(BackendInfo info) {
       b = std::move(info);
       return;
     }
-  registry().push_back(std::move(info));
+  // The reference backend is listed first whatever the static initialization order of the backends' files.
+  if (info.name == "ref")
+    registry().insert(registry().begin(), std::move(info));
+  else
+    registry().push_back(std::move(info));
 }
 
 std::vector<BackendInfo> registered_backends() {

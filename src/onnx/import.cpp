@@ -29,7 +29,9 @@ class Importer {
       if (init.name().empty()) fail_bad_input(where, ": initializer without a name");
       if (g->find_value(init.name())) fail_bad_input(where, ": duplicate initializer '", init.name(), "'");
       Value* v = g->add_value(init.name());
-      v->initializer = proto::tensor_from_proto(init, ext_, where);
+      // The ModelProto being imported is owned by this file's parse functions (never a caller's const object),
+      // so its raw_data can be moved into the tensor instead of copied: weights are held once, not twice.
+      v->initializer = proto::tensor_from_proto_moving(const_cast<onnx::TensorProto&>(init), ext_, where);
       v->type = TypeInfo::tensor(v->initializer->dtype(), v->initializer->shape());
       v->doc_string = init.doc_string();
       g->initializers.push_back(v);
@@ -280,13 +282,17 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
-Model parse_model_unchecked(std::string_view bytes, const std::string& base_dir, const std::string& label,
-                            const LoadOptions& options) {
+onnx::ModelProto parse_proto(std::string_view bytes, const std::string& label) {
   if (bytes.empty()) fail_bad_input(label, ": file is empty, not an ONNX model");
   onnx::ModelProto mp;
   if (bytes.size() > static_cast<size_t>(INT_MAX) ||
       !mp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     fail_bad_input(label, ": not a valid ONNX model (protobuf parse failed: truncated or not a ModelProto)");
+  return mp;
+}
+
+Model import_proto(onnx::ModelProto& mp, const std::string& base_dir, const std::string& label,
+                   const LoadOptions& options) {
   if (!mp.has_ir_version() || mp.ir_version() <= 0)
     fail_bad_input(label, ": not a valid ONNX model (no ir_version)");
   if (!mp.has_graph()) fail_bad_input(label, ": not a valid ONNX model (no graph)");
@@ -315,26 +321,40 @@ Model parse_model_unchecked(std::string_view bytes, const std::string& base_dir,
   return m;
 }
 
-}  // namespace
-
-Model parse_model(std::string_view bytes, const std::string& base_dir, const std::string& label,
-                  const LoadOptions& options) {
+// Runs `fn`, naming the file in errors raised inside the IR (duplicate names, cycles) that do not know it.
+template <typename F>
+Model with_file_label(const std::string& label, F&& fn) {
   try {
-    return parse_model_unchecked(bytes, base_dir, label, options);
+    return fn();
   } catch (const Error& e) {
-    // Errors raised inside the IR (duplicate names, cycles) do not know the file: name it.
     const std::string_view msg = e.what();
     const bool named = msg.substr(0, label.size()) == label;
     throw Error(e.code(), one_line(named ? std::string(msg) : label + ": " + std::string(msg)));
   }
 }
 
+}  // namespace
+
+Model parse_model(std::string_view bytes, const std::string& base_dir, const std::string& label,
+                  const LoadOptions& options) {
+  return with_file_label(label, [&] {
+    onnx::ModelProto mp = parse_proto(bytes, label);
+    return import_proto(mp, base_dir, label, options);
+  });
+}
+
 Model load_model(const std::string& path, const LoadOptions& options) {
-  const std::string bytes = read_file_bytes(path);
   std::filesystem::path p(path);
   std::string dir = p.parent_path().string();
   if (dir.empty()) dir = ".";
-  Model m = parse_model(bytes, dir, path, options);
+  Model m = with_file_label(path, [&] {
+    onnx::ModelProto mp;
+    {
+      const std::string bytes = read_file_bytes(path);
+      mp = parse_proto(bytes, path);
+    }  // the file's bytes are freed before the tensors are built
+    return import_proto(mp, dir, path, options);
+  });
   m.path = path;
   return m;
 }

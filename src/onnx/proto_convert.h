@@ -17,6 +17,8 @@ struct ExternalData {
 
 // Decodes any TensorProto encoding (typed fields, raw_data, external data). `where` names the tensor in errors.
 Tensor tensor_from_proto(const onnx::TensorProto& p, const ExternalData& ext, const std::string& where);
+// Same, but moves raw_data out of `p` into the tensor's storage instead of copying it (p is left without data).
+Tensor tensor_from_proto_moving(onnx::TensorProto& p, const ExternalData& ext, const std::string& where);
 void tensor_to_proto(const Tensor& t, onnx::TensorProto* p);
 
 TypeInfo type_from_proto(const onnx::TypeProto& p, const std::string& where);

@@ -209,6 +209,37 @@ Tensor tensor_from_proto(const onnx::TensorProto& p, const ExternalData& ext, co
   return t;
 }
 
+Tensor tensor_from_proto_moving(onnx::TensorProto& p, const ExternalData& ext, const std::string& where) {
+  const bool movable = p.has_raw_data() && p.data_location() != onnx::TensorProto::EXTERNAL &&
+                       p.has_data_type() && dtype_is_valid(p.data_type()) &&
+                       static_cast<DType>(p.data_type()) != DType::kString && p.raw_data().size() >= 64;
+  if (!movable) return tensor_from_proto(p, ext, where);
+  // Anything unusual (bad shape, size mismatch, unsupported dtype) goes through the copying path, which reports
+  // it with the tensor's name; the common case is checked here and moved.
+  const DType dtype = static_cast<DType>(p.data_type());
+  std::vector<int64_t> dims(p.dims().begin(), p.dims().end());
+  int64_t numel = 0;
+  try {
+    numel = checked_numel(dims);
+  } catch (const Error&) {
+    return tensor_from_proto(p, ext, where);  // the copying path reports it with the tensor's name
+  }
+  if (dtype == DType::kComplex64 || dtype == DType::kComplex128 || dtype == DType::kFloat8E4M3FNUZ ||
+      dtype == DType::kFloat8E5M2FNUZ || p.has_segment() ||
+      static_cast<uint64_t>(numel) * dtype_size(dtype) != p.raw_data().size())
+    return tensor_from_proto(p, ext, where);
+  check_tensor_bytes(p.raw_data().size(), where.c_str());
+  auto holder = std::make_shared<std::string>(std::move(*p.mutable_raw_data()));
+  p.clear_raw_data();
+  void* data = holder->data();
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0) {  // not expected from the allocator; copy to be safe
+    Tensor t(dtype, dims);
+    std::memcpy(t.raw_data(), data, holder->size());
+    return t;
+  }
+  return Tensor::adopt(dtype, std::move(dims), holder, data);
+}
+
 void tensor_to_proto(const Tensor& t, onnx::TensorProto* p) {
   p->set_data_type(static_cast<int32_t>(t.dtype()));
   for (int64_t d : t.dims()) p->add_dims(d);

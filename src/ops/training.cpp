@@ -1,7 +1,6 @@
 // Training ops of domain "ai.onnx.preview.training" (version 1): Adagrad, Adam, Momentum — one optimizer step over
 // n tensors at once (inputs R, T, then n X's, n G's and the per-optimizer state tensors; outputs the new X's, then
-// the new states). Computed in double, stored in the tensors' dtype (float or double). Gradient (building a
-// gradient graph) is not implemented: it reports kUnsupported.
+// the new states). Computed in double, stored in the tensors' dtype (float or double). Gradient is in gradient.cpp.
 #include <array>
 #include <cmath>
 
@@ -157,14 +156,6 @@ void infer_momentum(InferContext& ctx) {
   infer_optimizer<Layout{3, 2}>(ctx);
 }
 
-// ---- Gradient ---------------------------------------------------------------------------------------------------
-
-void run_gradient(KernelContext& ctx) {
-  fail_unsupported(ctx.node().describe(),
-                   ": Gradient is not supported (it needs automatic differentiation of the graph, which the "
-                   "reference backend does not implement)");
-}
-
 }  // namespace
 
 ONYX_REGISTER_OP({.domain = kDomain, .op_type = "Adagrad", .since_version = 1, .inputs = {5, INT_MAX},
@@ -173,7 +164,5 @@ ONYX_REGISTER_OP({.domain = kDomain, .op_type = "Adam", .since_version = 1, .inp
                   .outputs = {3, INT_MAX}, .infer = infer_optimizer<Layout{4, 3}>, .run = run_adam});
 ONYX_REGISTER_OP({.domain = kDomain, .op_type = "Momentum", .since_version = 1, .inputs = {5, INT_MAX},
                   .outputs = {2, INT_MAX}, .infer = infer_momentum, .run = run_momentum});
-ONYX_REGISTER_OP({.domain = kDomain, .op_type = "Gradient", .since_version = 1, .inputs = {0, INT_MAX},
-                  .outputs = {1, INT_MAX}, .run = run_gradient, .deterministic = false});
 
 }  // namespace onyx

@@ -28,6 +28,8 @@ void assign_opsets(Graph& g, const std::vector<OpsetImport>& imports) {
         const bool o_default = o.domain.empty() || o.domain == "ai.onnx";
         if ((n->domain.empty() && o_default) || o.domain == n->domain) n->opset = o.version;
       }
+      // onyx's own fused ops (domain "onyx", version 1) resolve even without an opset import for it.
+      if (n->opset == 0 && n->domain == "onyx") n->opset = 1;
     }
   });
 }

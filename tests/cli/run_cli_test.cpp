@@ -235,9 +235,9 @@ TEST_F(RunCli, BadInputExitsTwoWithOneClearLine) {
   write_file_atomic(path("bad.pb"), "\xff\xff\xff\xff\xff");
   write_file_atomic(path("bad.json"), "[{\"x\": {\"array\": 12");
   const std::vector<Case> cases = {
-      {"--backends tensorrt", "unknown backend 'tensorrt' (available: ref)"},
+      {"--backends tensorrt", "unknown backend 'tensorrt' (available: ref, cpu)"},
       {"--backends ref,cuda:fp16", "backend 'cuda' is not available"},
-      {"--backends cpu", "backend 'cpu' is not available"},
+      {"--backends cpu:fast", "backend 'cpu' takes no options"},
       {"--load-inputs " + path("wrong_name.npz"), "unknown input 'q'"},
       {"--load-inputs " + path("wrong_shape.npz"), "has shape [2,4], the model expects [N,3]"},
       {"--load-inputs " + path("wrong_dtype.npz"), "is float64[2,3], the model expects float32"},

@@ -17,6 +17,13 @@ import sys
 
 import numpy as np
 
+# Models whose fp32 results legitimately differ more than rtol 1e-3 / atol 1e-4, and why.
+TOLERANCE_NOTES = {
+    # ~95 convolutions deep: against a float64 PyTorch run of the same weights and inputs, ONNX Runtime's logits
+    # are off by up to 3.0e-4 and onyx ref's by 3.2e-4 (2026-11-25): fp32 summation order, not a bug.
+    "inception_v3": ("1e-3", "1e-3"),
+}
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -27,12 +34,15 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--seq", type=int, default=32)
     p.add_argument("--backends", default="ref")
-    p.add_argument("--rtol", default="1e-3")
-    p.add_argument("--atol", default="1e-4")
+    p.add_argument("--rtol", default=None, help="default 1e-3 (or the model's note)")
+    p.add_argument("--atol", default=None, help="default 1e-4 (or the model's note)")
     p.add_argument("--work", default=None)
     a = p.parse_args()
 
     name = os.path.basename(a.model).rsplit("-op", 1)[0]
+    note_rtol, note_atol = TOLERANCE_NOTES.get(name, ("1e-3", "1e-4"))
+    a.rtol = a.rtol or note_rtol
+    a.atol = a.atol or note_atol
     meta_path = os.path.join(os.path.dirname(a.model), name + ".json")
     with open(meta_path) as f:
         meta = json.load(f)

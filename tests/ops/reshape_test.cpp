@@ -73,7 +73,7 @@ TEST(Reshape, SymbolicInputWithConstantShape) {
 // Builds x[batch,3,4] -> Shape -> Gather(0) -> Unsqueeze -> Concat(.., [-1]) -> Reshape: the exporter pattern for
 // "flatten but keep the batch".
 std::shared_ptr<Model> batch_flatten_model(bool gather_1d) {
-  test::GraphBuilder b;
+  test::ShapeGraphBuilder b;
   Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   Value* shape = b.node("Shape", {x}, "shape");
   Value* batch;
@@ -120,7 +120,7 @@ TEST(Reshape, UnknownShapeInputGivesRankFromItsLength) {
 
 TEST(ShapeChain, ShapeSliceConcatReshapeSplitsHeads) {
   // x[batch, seq, 768] -> Reshape to Concat(Shape(x)[0:2], [12, 64]) = [batch, seq, 12, 64]
-  test::GraphBuilder b;
+  test::ShapeGraphBuilder b;
   Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim::symbol("seq"), Dim(768)}));
   Value* shape = b.node("Shape", {x}, "shape");
   Value* lead = b.node("Slice", {shape, b.constant("s", i64({0})), b.constant("e", i64({2}))}, "lead");
@@ -141,7 +141,7 @@ TEST(ShapeChain, ShapeSliceConcatReshapeSplitsHeads) {
 
 TEST(ShapeChain, PartialWithOneUnknownIsSolvedFromSymbols) {
   // Target [batch, ?] where ? comes from a runtime value: solved by cancelling batch against the input.
-  test::GraphBuilder b;
+  test::ShapeGraphBuilder b;
   Value* x = b.input("x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(3), Dim(4)}));
   Value* n = b.input("n", DType::kInt64, Shape({1}));
   Value* shape = b.node("Shape", {x}, "shape");

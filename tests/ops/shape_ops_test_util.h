@@ -50,10 +50,10 @@ inline void expect_bad_input(const SingleOp& op, const std::string& needle) {
 inline namespace shape_ops {
 
 // Builds small multi-node graphs by hand (opset 18): inputs with declared types, initializers, nodes.
-struct GraphBuilder {
+struct ShapeGraphBuilder {
   std::shared_ptr<Model> model = std::make_shared<Model>();
   Graph* g;
-  explicit GraphBuilder(int64_t opset = 18) {
+  explicit ShapeGraphBuilder(int64_t opset = 18) {
     model->ir_version = 8;
     model->opset_imports = {{"", opset}};
     model->graph = std::make_shared<Graph>();

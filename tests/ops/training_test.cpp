@@ -64,15 +64,5 @@ TEST(Optimizers, GroupsMustMatchInCountAndShape) {
   EXPECT_THROW(op.run(), Error);
 }
 
-TEST(Gradient, IsReportedUnsupported) {
-  test::SingleOp op{.op_type = "Gradient", .inputs = {vec({1})}, .domain = kDomain};
-  try {
-    op.run();
-    FAIL() << "Gradient ran";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ErrorCode::kUnsupported);
-  }
-}
-
 }  // namespace
 }  // namespace onyx

@@ -1,0 +1,37 @@
+// Kernels of the cpu target. A node either gets one of these at build time (recorded by name in the plan) or
+// runs the reference kernel of its op. Target kernels write their outputs into the context's arena when the
+// planned slot is large enough.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../ops/op.h"
+#include "onyx/graph.h"
+#include "onyx/tensor.h"
+
+namespace onyx::cpu {
+
+// Gives the storage of output i with the given dtype and dims (an arena slot when it fits, else owned
+// memory).
+using OutputAllocator = std::function<Tensor(size_t i, DType dtype, std::vector<int64_t> dims)>;
+
+struct Kernel {
+  std::string_view name;  // stored in plans: "cpu.conv_gemm"
+  // Build time: whether this kernel handles the node (types as inferred on the prepared model).
+  bool (*accepts)(const Node& node) = nullptr;
+  // Run time: reads inputs from `ctx`, gets output storage from `alloc` and sets it with ctx.set_output().
+  // Returns false (having set nothing) when the run-time shapes/dtypes are ones it does not handle: the
+  // engine then runs the reference kernel. Bad input fails with kBadInput naming the node, as the reference
+  // would.
+  bool (*run)(KernelContext& ctx, const OutputAllocator& alloc) = nullptr;
+};
+
+// The kernel chosen for `node`, or nullptr for the reference kernel.
+const Kernel* choose_kernel(const Node& node);
+// The kernel named `name` (from a plan), or nullptr when this build has none of that name.
+const Kernel* find_kernel(std::string_view name);
+
+}  // namespace onyx::cpu

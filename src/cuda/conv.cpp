@@ -1,0 +1,403 @@
+// cuDNN 9 graph-API convolution forward (see conv.h).
+//
+// The graph: X, W -> CONVOLUTION_FORWARD -> [virtual fp32 -> POINTWISE ADD bias -> virtual fp32 -> POINTWISE
+// RELU_FWD] -> Y. Tensors always carry logical NCHW dimensions ([n, c, h, w], filters [k, c/groups, r, s]); the
+// layout lives in the strides only. cuDNN infers the group count from the ratio of X's channels to W's channels.
+// Engine configurations come from the heuristics (mode A, then the fallback list); the first whose execution plan
+// finalizes (and, for strict float32, whose numerical notes rule out tensor cores and down-converted inputs) wins.
+// When no engine runs the fused graph, the plan is rebuilt for the convolution alone and run() adds bias and ReLU
+// with onyx's own kernels.
+#include "cuda/conv.h"
+
+#include <cudnn.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuda/check.h"
+#include "cuda/kernels.h"
+#include "onyx/error.h"
+
+namespace onyx::cuda {
+
+namespace {
+
+void check_dnn(cudnnStatus_t s, const char* what) {
+  if (s == CUDNN_STATUS_SUCCESS) return;
+  char detail[512] = {0};
+  cudnnGetLastErrorString(detail, sizeof detail);
+  fail(s == CUDNN_STATUS_NOT_SUPPORTED ? ErrorCode::kUnsupported : ErrorCode::kRuntime, "cuDNN: ", what, ": ",
+       cudnnGetErrorString(s), detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+}
+
+// An owned backend descriptor.
+class Desc {
+ public:
+  Desc(cudnnBackendDescriptorType_t type, const char* what) {
+    check_dnn(cudnnBackendCreateDescriptor(type, &d_), what);
+  }
+  ~Desc() {
+    if (d_) cudnnBackendDestroyDescriptor(d_);
+  }
+  Desc(const Desc&) = delete;
+  Desc& operator=(const Desc&) = delete;
+  cudnnBackendDescriptor_t get() const { return d_; }
+  cudnnBackendDescriptor_t* ptr() { return &d_; }
+
+  void set(cudnnBackendAttributeName_t attr, cudnnBackendAttributeType_t type, int64_t count, const void* values,
+           const char* what) {
+    check_dnn(cudnnBackendSetAttribute(d_, attr, type, count, values), what);
+  }
+  void set_desc(cudnnBackendAttributeName_t attr, const Desc& other, const char* what) {
+    cudnnBackendDescriptor_t o = other.get();
+    set(attr, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &o, what);
+  }
+  void finalize(const char* what) { check_dnn(cudnnBackendFinalize(d_), what); }
+
+ private:
+  cudnnBackendDescriptor_t d_ = nullptr;
+};
+
+#define ONYX_DNN_SET(desc, attr, type, count, values) \
+  (desc).set(attr, type, count, values, "cudnnBackendSetAttribute(" #attr ")")
+#define ONYX_DNN_SET_DESC(desc, attr, other) (desc).set_desc(attr, other, "cudnnBackendSetAttribute(" #attr ")")
+
+constexpr int64_t kUidX = 1, kUidW = 2, kUidB = 3, kUidY = 4, kUidConvOut = 5, kUidBiasOut = 6;
+constexpr int64_t kAlignment = 16;
+
+using Dims4 = std::array<int64_t, 4>;
+
+std::unique_ptr<Desc> make_tensor(int64_t uid, cudnnDataType_t type, const Dims4& dims, const Dims4& strides,
+                                  bool is_virtual) {
+  auto t = std::make_unique<Desc>(CUDNN_BACKEND_TENSOR_DESCRIPTOR, "cudnnBackendCreateDescriptor(TENSOR)");
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type);
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_DIMENSIONS, CUDNN_TYPE_INT64, 4, dims.data());
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_STRIDES, CUDNN_TYPE_INT64, 4, strides.data());
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_UNIQUE_ID, CUDNN_TYPE_INT64, 1, &uid);
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1, &kAlignment);
+  const bool v = is_virtual;
+  ONYX_DNN_SET(*t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1, &v);
+  t->finalize("cudnnBackendFinalize(TENSOR)");
+  return t;
+}
+
+// Strides of logical [d0 (batch or k), d1 (channels), d2, d3] in NCHW or channels-last memory order.
+Dims4 strides_for(ConvLayout layout, const Dims4& d) {
+  if (layout == ConvLayout::kNCHW) return {d[1] * d[2] * d[3], d[2] * d[3], d[3], 1};
+  return {d[2] * d[3] * d[1], 1, d[3] * d[1], d[1]};
+}
+
+std::unique_ptr<Desc> make_pointwise_op(cudnnPointwiseMode_t mode, const Desc& x, const Desc* b, const Desc& y,
+                                        std::vector<std::unique_ptr<Desc>>& keep) {
+  auto pw = std::make_unique<Desc>(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, "cudnnBackendCreateDescriptor(POINTWISE)");
+  const cudnnDataType_t prec = CUDNN_DATA_FLOAT;
+  ONYX_DNN_SET(*pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1, &mode);
+  ONYX_DNN_SET(*pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1, &prec);
+  pw->finalize("cudnnBackendFinalize(POINTWISE)");
+  auto op = std::make_unique<Desc>(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR,
+                                   "cudnnBackendCreateDescriptor(OPERATION_POINTWISE)");
+  ONYX_DNN_SET_DESC(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR, *pw);
+  ONYX_DNN_SET_DESC(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC, x);
+  if (b) ONYX_DNN_SET_DESC(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC, *b);
+  ONYX_DNN_SET_DESC(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC, y);
+  op->finalize("cudnnBackendFinalize(OPERATION_POINTWISE)");
+  keep.push_back(std::move(pw));
+  return op;
+}
+
+// True when an engine configuration's engine uses tensor cores or down-converts inputs (TF32 for float32).
+bool uses_reduced_fp32(cudnnBackendDescriptor_t cfg, int64_t* global_index) {
+  Desc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR, "cudnnBackendCreateDescriptor(ENGINE)");
+  int64_t count = 0;
+  check_dnn(cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &count,
+                                     engine.ptr()),
+            "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINECFG_ENGINE)");
+  check_dnn(cudnnBackendGetAttribute(engine.get(), CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &count,
+                                     global_index),
+            "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINE_GLOBAL_INDEX)");
+  std::array<cudnnBackendNumericalNote_t, CUDNN_NUMERICAL_NOTE_TYPE_COUNT> notes{};
+  int64_t n_notes = 0;
+  check_dnn(cudnnBackendGetAttribute(engine.get(), CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
+                                     static_cast<int64_t>(notes.size()), &n_notes, notes.data()),
+            "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINE_NUMERICAL_NOTE)");
+  for (int64_t i = 0; i < n_notes && i < static_cast<int64_t>(notes.size()); ++i) {
+    const auto note = notes[static_cast<size_t>(i)];
+    if (note == CUDNN_NUMERICAL_NOTE_TENSOR_CORE || note == CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS) return true;
+  }
+  return false;
+}
+
+int64_t engine_index(cudnnBackendDescriptor_t cfg) {
+  int64_t index = -1;
+  try {
+    uses_reduced_fp32(cfg, &index);
+  } catch (const Error&) {
+    index = -1;
+  }
+  return index;
+}
+
+}  // namespace
+
+// ---- handle ----------------------------------------------------------------------------------------------------
+DnnHandle::DnnHandle() {
+  cudnnHandle_t h = nullptr;
+  check_dnn(cudnnCreate(&h), "cudnnCreate");
+  handle_ = h;
+}
+DnnHandle::~DnnHandle() {
+  if (handle_) cudnnDestroy(static_cast<cudnnHandle_t>(handle_));
+}
+
+// ---- plan ------------------------------------------------------------------------------------------------------
+struct ConvPlan::Impl {
+  std::vector<std::unique_ptr<Desc>> keep;  // every descriptor the plan refers to, alive as long as the plan
+  std::unique_ptr<Desc> plan;
+  bool bias_in_graph = false;
+};
+
+void ConvPlan::output_size(const ConvDesc& d, int64_t* out_h, int64_t* out_w) {
+  ONYX_CHECK(d.dtype == DType::kFloat32 || d.dtype == DType::kFloat16, "conv: dtype ", dtype_name(d.dtype),
+             " is not supported on CUDA (float32, float16)");
+  ONYX_CHECK(d.n > 0 && d.c > 0 && d.h > 0 && d.w > 0 && d.k > 0 && d.r > 0 && d.s > 0, "conv: dimensions must be ",
+             "positive (n=", d.n, " c=", d.c, " h=", d.h, " w=", d.w, " k=", d.k, " r=", d.r, " s=", d.s, ")");
+  ONYX_CHECK(d.groups > 0 && d.c % d.groups == 0 && d.k % d.groups == 0, "conv: groups ", d.groups,
+             " must divide input channels ", d.c, " and output channels ", d.k);
+  ONYX_CHECK(d.stride_h > 0 && d.stride_w > 0 && d.dilation_h > 0 && d.dilation_w > 0,
+             "conv: strides and dilations must be positive");
+  ONYX_CHECK(d.pad_top >= 0 && d.pad_left >= 0 && d.pad_bottom >= 0 && d.pad_right >= 0,
+             "conv: pads must be non-negative");
+  const int64_t span_h = d.h + d.pad_top + d.pad_bottom - ((d.r - 1) * d.dilation_h + 1);
+  const int64_t span_w = d.w + d.pad_left + d.pad_right - ((d.s - 1) * d.dilation_w + 1);
+  ONYX_CHECK(span_h >= 0 && span_w >= 0, "conv: the (dilated) kernel ", d.r, "x", d.s,
+             " is larger than the padded input");
+  *out_h = span_h / d.stride_h + 1;
+  *out_w = span_w / d.stride_w + 1;
+}
+
+namespace {
+
+struct Built {
+  std::vector<std::unique_ptr<Desc>> keep;
+  std::unique_ptr<Desc> plan;
+  int64_t workspace = 0;
+  std::string info;
+};
+
+// Builds graph + plan; `fuse` puts bias/ReLU into the graph. Throws (kUnsupported when nothing runs it).
+Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, bool fuse) {
+  Built b;
+  const cudnnDataType_t io = d.dtype == DType::kFloat16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+  const Dims4 x_dims{d.n, d.c, d.h, d.w};
+  const Dims4 w_dims{d.k, d.c / d.groups, d.r, d.s};
+  const Dims4 y_dims{d.n, d.k, oh, ow};
+  const Dims4 b_dims{1, d.k, 1, 1};
+  auto x = make_tensor(kUidX, io, x_dims, strides_for(d.layout, x_dims), false);
+  auto w = make_tensor(kUidW, io, w_dims, strides_for(d.layout, w_dims), false);
+  auto y = make_tensor(kUidY, io, y_dims, strides_for(d.layout, y_dims), false);
+  const bool epilogue = fuse && (d.bias || d.relu);
+
+  auto conv = std::make_unique<Desc>(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, "cudnnBackendCreateDescriptor(CONVOLUTION)");
+  const cudnnDataType_t comp = CUDNN_DATA_FLOAT;
+  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;
+  const int64_t spatial = 2;
+  const int64_t dil[2] = {d.dilation_h, d.dilation_w}, str[2] = {d.stride_h, d.stride_w};
+  const int64_t pre[2] = {d.pad_top, d.pad_left}, post[2] = {d.pad_bottom, d.pad_right};
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &comp);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, CUDNN_TYPE_INT64, 1, &spatial);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_DILATIONS, CUDNN_TYPE_INT64, 2, dil);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, str);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, CUDNN_TYPE_INT64, 2, pre);
+  ONYX_DNN_SET(*conv, CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, CUDNN_TYPE_INT64, 2, post);
+  conv->finalize("cudnnBackendFinalize(CONVOLUTION)");
+
+  // The convolution writes Y directly, or a virtual fp32 tensor that the epilogue reads.
+  std::unique_ptr<Desc> conv_out =
+      epilogue ? make_tensor(kUidConvOut, CUDNN_DATA_FLOAT, y_dims, strides_for(d.layout, y_dims), true) : nullptr;
+  auto conv_op = std::make_unique<Desc>(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR,
+                                        "cudnnBackendCreateDescriptor(OPERATION_CONVOLUTION_FORWARD)");
+  const float alpha = 1.f, beta = 0.f;
+  ONYX_DNN_SET_DESC(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, *x);
+  ONYX_DNN_SET_DESC(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, *w);
+  ONYX_DNN_SET_DESC(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, epilogue ? *conv_out : *y);
+  ONYX_DNN_SET_DESC(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, *conv);
+  ONYX_DNN_SET(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha);
+  ONYX_DNN_SET(*conv_op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
+  conv_op->finalize("cudnnBackendFinalize(OPERATION_CONVOLUTION_FORWARD)");
+
+  std::vector<cudnnBackendDescriptor_t> ops = {conv_op->get()};
+  if (epilogue) {
+    const Desc* current = conv_out.get();
+    if (d.bias) {
+      auto bias = make_tensor(kUidB, io, b_dims, strides_for(d.layout, b_dims), false);
+      std::unique_ptr<Desc> out =
+          d.relu ? make_tensor(kUidBiasOut, CUDNN_DATA_FLOAT, y_dims, strides_for(d.layout, y_dims), true) : nullptr;
+      auto add = make_pointwise_op(CUDNN_POINTWISE_ADD, *current, bias.get(), d.relu ? *out : *y, b.keep);
+      ops.push_back(add->get());
+      b.keep.push_back(std::move(add));
+      b.keep.push_back(std::move(bias));
+      if (d.relu) {
+        current = out.get();
+        b.keep.push_back(std::move(out));
+      }
+    }
+    if (d.relu) {
+      auto relu = make_pointwise_op(CUDNN_POINTWISE_RELU_FWD, *current, nullptr, *y, b.keep);
+      ops.push_back(relu->get());
+      b.keep.push_back(std::move(relu));
+    }
+  }
+
+  auto graph = std::make_unique<Desc>(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR,
+                                      "cudnnBackendCreateDescriptor(OPERATIONGRAPH)");
+  ONYX_DNN_SET(*graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  ONYX_DNN_SET(*graph, CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, static_cast<int64_t>(ops.size()),
+               ops.data());
+  graph->finalize("cudnnBackendFinalize(OPERATIONGRAPH)");
+
+  const bool strict = d.dtype == DType::kFloat32 && !d.allow_tf32;
+  std::string skipped;
+  for (cudnnBackendHeurMode_t heur_mode : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+    Desc heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, "cudnnBackendCreateDescriptor(ENGINEHEUR)");
+    ONYX_DNN_SET_DESC(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, *graph);
+    ONYX_DNN_SET(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &heur_mode);
+    if (cudnnBackendFinalize(heur.get()) != CUDNN_STATUS_SUCCESS) continue;
+    int64_t count = 0;
+    check_dnn(cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0,
+                                       &count, nullptr),
+              "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINEHEUR_RESULTS) (count)");
+    if (count <= 0) continue;
+    std::vector<std::unique_ptr<Desc>> cfgs;
+    std::vector<cudnnBackendDescriptor_t> raw;
+    for (int64_t i = 0; i < count; ++i) {
+      cfgs.push_back(std::make_unique<Desc>(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR,
+                                            "cudnnBackendCreateDescriptor(ENGINECFG)"));
+      raw.push_back(cfgs.back()->get());
+    }
+    int64_t returned = 0;
+    check_dnn(cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                       count, &returned, raw.data()),
+              "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINEHEUR_RESULTS)");
+    for (int64_t i = 0; i < returned && i < count; ++i) {
+      cudnnBackendDescriptor_t cfg = raw[static_cast<size_t>(i)];
+      int64_t index = -1;
+      if (strict) {
+        bool reduced = true;
+        try {
+          reduced = uses_reduced_fp32(cfg, &index);
+        } catch (const Error&) {
+          reduced = true;  // unknown notes: not provably strict
+        }
+        if (reduced) {
+          skipped += (skipped.empty() ? "" : ",") + std::to_string(index);
+          continue;
+        }
+      } else {
+        index = engine_index(cfg);
+      }
+      auto plan = std::make_unique<Desc>(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR,
+                                         "cudnnBackendCreateDescriptor(EXECUTION_PLAN)");
+      ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+      ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg);
+      if (cudnnBackendFinalize(plan->get()) != CUDNN_STATUS_SUCCESS) continue;
+      int64_t ws = 0, n_ws = 0;
+      check_dnn(cudnnBackendGetAttribute(plan->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1,
+                                         &n_ws, &ws),
+                "cudnnBackendGetAttribute(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE)");
+      b.workspace = ws;
+      b.plan = std::move(plan);
+      b.info = "cuDNN engine " + std::to_string(index) + " (heuristics " +
+               (heur_mode == CUDNN_HEUR_MODE_A ? "A" : "fallback") + "), " +
+               (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "")
+                         : std::string("conv"));
+      // The plan was finalized from these descriptors; keep them (and the chosen config) alive with it.
+      b.keep.push_back(std::move(cfgs[static_cast<size_t>(i)]));
+      b.keep.push_back(std::move(graph));
+      b.keep.push_back(std::move(conv_op));
+      b.keep.push_back(std::move(conv));
+      b.keep.push_back(std::move(x));
+      b.keep.push_back(std::move(w));
+      b.keep.push_back(std::move(y));
+      if (conv_out) b.keep.push_back(std::move(conv_out));
+      return b;
+    }
+  }
+  fail_unsupported("conv: no cuDNN engine runs ", epilogue ? "the fused conv graph" : "this convolution", " (",
+                   dtype_name(d.dtype), d.layout == ConvLayout::kNCHW ? " NCHW" : " NHWC", ", n=", d.n, " c=", d.c,
+                   " h=", d.h, " w=", d.w, " k=", d.k, " kernel ", d.r, "x", d.s, " groups ", d.groups,
+                   strict && !skipped.empty() ? "; tensor-core engines skipped for strict float32: " : "", skipped,
+                   ")");
+}
+
+}  // namespace
+
+ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
+    : desc_(desc), handle_(handle.get()), impl_(std::make_unique<Impl>()) {
+  output_size(desc_, &out_h_, &out_w_);
+  const auto h = static_cast<cudnnHandle_t>(handle_);
+  Built b;
+  std::string fused_failure;
+  if (desc_.bias || desc_.relu) {
+    try {
+      b = build(h, desc_, out_h_, out_w_, true);
+      fused_ = true;
+    } catch (const Error& e) {
+      fused_failure = e.what();
+    }
+  }
+  if (!fused_) {
+    b = build(h, desc_, out_h_, out_w_, false);
+    if (desc_.bias || desc_.relu) b.info += " + separate bias/relu kernels (fused graph: " + fused_failure + ")";
+  }
+  impl_->keep = std::move(b.keep);
+  impl_->plan = std::move(b.plan);
+  impl_->bias_in_graph = fused_ && desc_.bias;
+  workspace_bytes_ = static_cast<size_t>(b.workspace);
+  info_ = std::move(b.info);
+}
+
+ConvPlan::~ConvPlan() = default;
+
+void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void* workspace, size_t workspace_bytes,
+                   cudaStream_t stream) const {
+  ONYX_CHECK(x && w && y, "conv: null x, w or y");
+  ONYX_CHECK(!desc_.bias || bias, "conv: the plan has a bias: pass its pointer");
+  ONYX_CHECK(workspace_bytes >= workspace_bytes_ && (workspace_bytes_ == 0 || workspace), "conv: the plan needs ",
+             workspace_bytes_, " bytes of workspace, got ", workspace_bytes);
+  auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % kAlignment == 0; };
+  ONYX_CHECK(aligned(x) && aligned(w) && aligned(y) && (!desc_.bias || aligned(bias)),
+             "conv: x, w, y and bias must be ", kAlignment, "-byte aligned");
+  const auto h = static_cast<cudnnHandle_t>(handle_);
+  check_dnn(cudnnSetStream(h, stream), "cudnnSetStream");
+
+  std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
+  std::vector<void*> ptrs = {const_cast<void*>(x), const_cast<void*>(w), y};
+  if (impl_->bias_in_graph) {
+    uids.push_back(kUidB);
+    ptrs.push_back(const_cast<void*>(bias));
+  }
+  Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, "cudnnBackendCreateDescriptor(VARIANT_PACK)");
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, static_cast<int64_t>(uids.size()),
+               uids.data());
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, static_cast<int64_t>(ptrs.size()),
+               ptrs.data());
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace);
+  pack.finalize("cudnnBackendFinalize(VARIANT_PACK)");
+  check_dnn(cudnnBackendExecute(h, impl_->plan->get(), pack.get()), "cudnnBackendExecute");
+
+  if (!fused_) {
+    const Dims y_shape = desc_.layout == ConvLayout::kNCHW ? Dims{desc_.n, desc_.k, out_h_, out_w_}
+                                                           : Dims{desc_.n, out_h_, out_w_, desc_.k};
+    if (desc_.bias) {
+      const Dims b_shape = desc_.layout == ConvLayout::kNCHW ? Dims{1, desc_.k, 1, 1} : Dims{desc_.k};
+      binary(BinaryOp::kAdd, desc_.dtype, y, y_shape, bias, b_shape, y, stream);
+    }
+    if (desc_.relu) unary(UnaryOp::kRelu, desc_.dtype, y, y, numel(y_shape), stream);
+  }
+}
+
+}  // namespace onyx::cuda

@@ -1,0 +1,25 @@
+// Helpers shared by the builder and the engine loader.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine_data.h"
+
+namespace onyx {
+
+// Visits every node of `g` and of its subgraphs, depth first in node order (the order of a plan's
+// node_opsets).
+void for_each_node_recursive(const Graph& g, const std::function<void(const Node&)>& fn);
+void for_each_node_recursive_mut(Graph& g, const std::function<void(Node&)>& fn);
+
+// Fills values/value_id/steps (node, inputs, outputs, free_after)/input_ids/output_ids of `d` from `g`. Input
+// ids are the graph inputs that are not initializers.
+void index_graph(EngineData& d, const Graph& g);
+
+// The arena layout for one profile given the static shapes of values (by name) at the profile's max shapes.
+MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes);
+
+}  // namespace onyx

@@ -1,0 +1,141 @@
+// Plan files: round trip, header checks, and damaged plans (every byte flipped, truncations, random mutations
+// of the contents behind a fixed-up checksum) that must give clean errors only.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "onyx/builder.h"
+#include "onyx/engine.h"
+#include "onyx/onnx.h"
+
+namespace onyx {
+namespace {
+
+std::string default_model_plan(bool with_profile) {
+  BuilderConfig c;
+  if (with_profile) {
+    OptimizationProfile p;
+    p.set_dimensions("image", {1, 3, 32, 32}, {2, 3, 32, 32}, {2, 3, 32, 32});
+    c.profiles.push_back(p);
+  }
+  return build_plan(load_model(std::string(ONYX_BUILD_DIR) + "/models/default.onnx"), c);
+}
+
+// Recomputes the checksum (CRC-32 of header bytes 0..55 and the payload) after an edit.
+void fix_checksum(std::string& plan) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  c = crc32(c, reinterpret_cast<const Bytef*>(plan.data()), 56);
+  c = crc32(c, reinterpret_cast<const Bytef*>(plan.data() + 64), static_cast<uInt>(plan.size() - 64));
+  for (int i = 0; i < 8; ++i) plan[56 + i] = static_cast<char>(i < 4 ? (c >> (8 * i)) & 0xff : 0);
+}
+
+std::string load_error(const std::string& bytes) {
+  try {
+    Engine::deserialize(bytes, "p.plan");
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kBadInput) << e.what();
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    return what;
+  }
+  return "";
+}
+
+TEST(EnginePlan, RoundTripsThroughAFile) {
+  const std::string plan = default_model_plan(true);
+  ASSERT_EQ(std::string_view(plan).substr(0, 8), "ONYXPLAN");
+  const std::string path = (std::filesystem::temp_directory_path() / "onyx_engine_test.plan").string();
+  write_file_atomic(path, plan);
+  auto engine = Engine::load(path);
+  std::filesystem::remove(path);
+  const PlanSummary s = engine->summary();
+  EXPECT_EQ(s.onyx_version, ONYX_VERSION_STRING);
+  EXPECT_EQ(s.target, Target::kCpu);
+  EXPECT_EQ(s.file_bytes, plan.size());
+  // The passes fuse each Conv+Relu into one onyx.FusedConv: 9 nodes become 7.
+  EXPECT_EQ(s.num_nodes, 7u);
+  EXPECT_GT(s.memory[0].sum_tensor_bytes, s.memory[0].arena_bytes);
+  // The two FusedConv outputs (cpu kernels) live in the arena; the first is dead once MaxPool read it, so the
+  // second reuses its space: the arena is smaller than their sum.
+  EXPECT_EQ(s.memory[0].planned_tensors, 2u);
+  EXPECT_LT(s.memory[0].arena_bytes, s.memory[0].planned_bytes);
+  ASSERT_NE(engine->profile_range(0, "image"), nullptr);
+  EXPECT_EQ(engine->profile_range(0, "image")->max, (std::vector<int64_t>{2, 3, 32, 32}));
+  EXPECT_NE(load_error("").find("truncated"), std::string::npos);
+  EXPECT_THROW(Engine::load("/nonexistent/x.plan"), Error);
+}
+
+TEST(EnginePlan, WeightsAre64ByteAligned) {
+  auto engine = Engine::deserialize(default_model_plan(false), "p");
+  // Alignment is a property of the file offsets; the loader checks each weight's offset % 64 == 0 and the
+  // buffer is 64-byte aligned, so a misaligned plan would have been refused.
+  EXPECT_GT(engine->summary().weights_bytes, 0u);
+  EXPECT_EQ(engine->summary().weights_bytes % 64, 0u);
+}
+
+TEST(EnginePlan, OtherVersionTargetOrFormatIsRefusedWithOneLine) {
+  const std::string plan = default_model_plan(false);
+  std::string v = plan;
+  std::memcpy(v.data() + 16, "9.9.9\0\0\0", 8);
+  fix_checksum(v);
+  EXPECT_NE(load_error(v).find("built by onyx 9.9.9"), std::string::npos) << load_error(v);
+  std::string t = plan;
+  t[32] = 2;  // cuda
+  t[36] = 90;
+  fix_checksum(t);
+  EXPECT_NE(load_error(t).find("target cuda (sm_90)"), std::string::npos) << load_error(t);
+  std::string f = plan;
+  f[8] = 7;
+  EXPECT_NE(load_error(f).find("format version 7"), std::string::npos) << load_error(f);
+  std::string m = plan;
+  m[0] = 'X';
+  EXPECT_NE(load_error(m).find("bad magic"), std::string::npos);
+  std::string tail = plan + std::string(64, '\0');
+  EXPECT_NE(load_error(tail).find("after the payload"), std::string::npos);
+}
+
+TEST(EnginePlan, EveryFlippedByteAndEveryTruncationIsACleanError) {
+  const std::string plan = default_model_plan(true);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    std::string bad = plan;
+    bad[i] = static_cast<char>(bad[i] ^ (1 << (i % 8)));
+    ASSERT_FALSE(load_error(bad).empty()) << "byte " << i << " flipped was accepted";
+  }
+  for (size_t n = 0; n < plan.size(); n += 7) ASSERT_FALSE(load_error(plan.substr(0, n)).empty()) << n;
+}
+
+TEST(EnginePlan, MutatedContentsBehindAValidChecksumNeverCrash) {
+  const std::string plan = default_model_plan(true);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> pos(64, plan.size() - 1);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<float> x(2 * 3 * 32 * 32, 0.5f);
+  int loaded = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string bad = plan;
+    for (int k = 0; k < 1 + trial % 3; ++k) bad[pos(rng)] = static_cast<char>(byte(rng));
+    fix_checksum(bad);
+    try {
+      auto engine = Engine::deserialize(bad, "p.plan");
+      ++loaded;
+      auto ctx = engine->create_execution_context();
+      for (const IoTensor& t : engine->io_tensors()) {
+        if (!t.is_input || t.dtype != DType::kFloat32) continue;
+        ctx->set_input_shape(t.name, {2, 3, 32, 32});
+        ctx->set_tensor_address(t.name, x.data(), x.size() * sizeof(float));
+      }
+      ctx->execute();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+  // Most mutations land in the weights (harmless to structure), so many plans still load.
+  EXPECT_GT(loaded, 0);
+}
+
+}  // namespace
+}  // namespace onyx
