@@ -635,12 +635,13 @@ TEST(Hostile, ExternalDataThroughASymlinkedFolderThatEscapes) {
 
 namespace {
 
-// Runs `onyx [global...] run <model> --backends ref` and returns the result.
-CliResult run_model(Case& c, const std::vector<std::string>& global = {}) {
-  dump_to_corpus(c.model);
+// Runs `onyx [global...] run <model> --backends BACKEND` and returns the result.
+CliResult run_model(Case& c, const std::vector<std::string>& global = {}, const std::string& backend = "ref") {
+  dump_to_corpus(c.model, backend == "ref" ? "" : backend);
   const std::string path = write_model(c.dir, c.model);
   std::vector<std::string> args = global;
-  for (const char* a : {"run", "--backends", "ref"}) args.emplace_back(a);
+  for (const char* a : {"run", "--backends"}) args.emplace_back(a);
+  args.push_back(backend);
   args.insert(args.end() - 2, path);
   const CliResult r = run_onyx(args);
   if (std::getenv("ONYX_SHOW_ERRORS")) std::cerr << r.err;
@@ -735,6 +736,61 @@ TEST(Hostile, TrillionElementConstantOfShapeIsInferredButNotAllocated) {
   expect_run_refused(run_model(c), "tensor of 4000000000000 bytes exceeds the limit");
 }
 
+TEST(Hostile, OutputsSizedFromDataOfATrillionElementsAreRefusedAtRunTime) {
+  // Each op whose output size comes from data, asked for 10^12 elements (4 or 8 TB), on the ref interpreter
+  // and on the cpu engine (whose builder folds constants: folding must not allocate it either). Refused by size
+  // with one line, before any allocation (an attempt would abort under ASan or take the machine down).
+  struct OpCase {
+    const char* name;
+    void (*build)(onnx::GraphProto*);
+  };
+  const OpCase cases[] = {
+      {"ConstantOfShape",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "shape", {2}, {1'000'000, 1'000'000});
+         add_node(g, "ConstantOfShape", {"shape"}, {"big"}, "bomb");
+       }},
+      {"Expand",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "shape", {2}, {1'000'000, 1'000'000});
+         add_float_initializer(g, "one", {1}, {1.0f});
+         add_node(g, "Expand", {"one", "shape"}, {"big"}, "bomb");
+       }},
+      {"Tile",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "repeats", {2}, {1'000'000, 1'000'000});
+         add_float_initializer(g, "one", {1, 1}, {1.0f});
+         add_node(g, "Tile", {"one", "repeats"}, {"big"}, "bomb");
+       }},
+      {"Range",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "start", {}, {0});
+         add_int64_initializer(g, "limit", {}, {1'000'000'000'000});
+         add_int64_initializer(g, "delta", {}, {1});
+         add_node(g, "Range", {"start", "limit", "delta"}, {"big"}, "bomb");
+       }},
+      {"Resize",
+       [](onnx::GraphProto* g) {
+         add_float_initializer(g, "one", {1, 1}, {1.0f});
+         add_float_initializer(g, "scales", {2}, {1.0e6f, 1.0e6f});
+         add_node(g, "Resize", {"one", "", "scales"}, {"big"}, "bomb");
+       }},
+  };
+  for (const OpCase& oc : cases) {
+    for (const char* backend : {"ref", "cpu"}) {
+      SCOPED_TRACE(std::string(oc.name) + " on " + backend);
+      Case c;
+      auto* g = c.graph();
+      g->clear_node();
+      oc.build(g);
+      add_node(g, "Relu", {"x"}, {"y"}, "relu");
+      g->add_output()->set_name("big");
+      c.expect_accepted();
+      expect_run_refused(run_model(c, {}, backend), "000000000000 bytes exceeds the limit");
+    }
+  }
+}
+
 TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
   // A 4 MB Expand under --max-tensor-bytes 1000000.
   Case c;
@@ -748,6 +804,45 @@ TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
   expect_run_refused(run_model(c, {"--max-tensor-bytes", "1000000"}),
                      "tensor of 4000000 bytes exceeds the limit of 1000000 bytes (--max-tensor-bytes)");
   EXPECT_EQ(run_model(c).rc, 0);
+}
+
+TEST(Hostile, LimitsFromTheEnvironment) {
+  // ONYX_MAX_TENSOR_BYTES / ONYX_MAX_LOOP_ITERATIONS set the defaults (for library users too); the CLI flags
+  // override them; a malformed value is bad input (exit 2, one line). Children inherit this process's
+  // environment; this process's own limits() were read already and stay as they are.
+  struct ScopedEnv {
+    const char* name;
+    ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+    ~ScopedEnv() { unsetenv(name); }
+  };
+  Case big;
+  auto* g = big.graph();
+  g->clear_node();
+  add_int64_initializer(g, "shape", {2}, {1000, 1000});
+  add_float_initializer(g, "one", {1}, {1.0f});
+  add_node(g, "Expand", {"one", "shape"}, {"big"}, "expander");
+  add_node(g, "Relu", {"x"}, {"y"}, "relu");
+  g->add_output()->set_name("big");
+  Case loop;
+  make_loop(loop, /*with_m=*/true, 1000, /*with_cond=*/true);
+  {
+    ScopedEnv env("ONYX_MAX_TENSOR_BYTES", "1000000");
+    expect_run_refused(run_model(big), "tensor of 4000000 bytes exceeds the limit of 1000000 bytes");
+    EXPECT_EQ(run_model(big, {"--max-tensor-bytes", "4000000"}).rc, 0);
+  }
+  {
+    ScopedEnv env("ONYX_MAX_LOOP_ITERATIONS", "10");
+    expect_run_refused(run_model(loop), "loop exceeds the limit of 10 iterations");
+    EXPECT_EQ(run_model(loop, {"--max-loop-iterations", "1000"}).rc, 0);
+  }
+  for (const char* bad : {"0", "-5", "12abc", "99999999999999999999999"}) {
+    ScopedEnv env("ONYX_MAX_TENSOR_BYTES", bad);
+    const CliResult r = run_onyx({"info"});
+    EXPECT_EQ(r.rc, 2) << bad << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("ONYX_MAX_TENSOR_BYTES"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run_model(big).rc, 0);
 }
 
 TEST(Hostile, InputTypeOfATrillionElementsIsNotGenerated) {
@@ -812,8 +907,10 @@ TEST(Hostile, DeeplyNestedIfRunsWithoutOverflowingTheStack) {
   }
   add_node(cur, "Relu", {"x"}, {out}, "innermost");
   c.expect_accepted();
-  const CliResult r = run_model(c);
-  EXPECT_EQ(r.rc, 0) << r.err;
+  for (const char* backend : {"ref", "cpu"}) {
+    const CliResult r = run_model(c, {}, backend);
+    EXPECT_EQ(r.rc, 0) << backend << ": " << r.err;
+  }
 }
 
 TEST(HostileLibrary, ATrillionElementTensorIsRefusedBeforeAllocation) {
