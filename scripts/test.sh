@@ -21,7 +21,7 @@ ctest "${args[@]}"
 # A separate build folder with ASan + UBSan + LeakSanitizer and no CUDA, on by default (ONYX_TEST_SANITIZE=0
 # skips it). With clang it also builds the libFuzzer targets (ONYX_FUZZ): labels unit + conformance (the whole
 # unit suite, the hostile corpus included, and the four conformance suites), fuzz_regression (every input an
-# earlier campaign found, once) and fuzz (each target for ONYX_FUZZ_SECONDS, default 30, after the seeds).
+# earlier campaign found, once) and fuzz (each target for ONYX_FUZZ_SECONDS, default 20, after the seeds).
 # With gcc only unit + conformance. The PyTorch `models` label stays in the normal stage only. Timed on the
 # 2-core CI machine in docs/security.md ("Sanitizer stage in CI"): a cold build is the bulk of it.
 if [ "${ONYX_TEST_SANITIZE:-1}" = 1 ]; then
@@ -30,7 +30,7 @@ if [ "${ONYX_TEST_SANITIZE:-1}" = 1 ]; then
   if command -v clang++ >/dev/null 2>&1; then
     opt="-O1 -gline-tables-only"
     san+=(-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DONYX_FUZZ=ON
-          -DONYX_FUZZ_SECONDS="${ONYX_FUZZ_SECONDS:-30}")
+          -DONYX_FUZZ_SECONDS="${ONYX_FUZZ_SECONDS:-20}")
     labels+="|fuzz_regression|fuzz"
   else
     opt="-O1 -g1"

@@ -791,6 +791,23 @@ TEST(Hostile, OutputsSizedFromDataOfATrillionElementsAreRefusedAtRunTime) {
   }
 }
 
+TEST(Hostile, TileRepeatsWhoseProductOverflowsInt64) {
+  // 2 x 6727633865736872548 overflowed int64 inside Tile's size check (UBSan; found by fuzz_plan,
+  // tests/fuzz/regressions/plan/tile_repeats_signed_overflow.plan). Now refused before the product exists.
+  for (const char* backend : {"ref", "cpu"}) {
+    SCOPED_TRACE(backend);
+    Case c;
+    auto* g = c.graph();
+    g->clear_node();
+    add_int64_initializer(g, "repeats", {2}, {6727633865736872548, 1});
+    add_node(g, "Tile", {"x", "repeats"}, {"y"}, "tiler");
+    c.graph()->clear_output();
+    g->add_output()->set_name("y");
+    c.expect_accepted();
+    expect_run_refused(run_model(c, {}, backend), "output is too large (axis 0: 2 x 6727633865736872548)");
+  }
+}
+
 TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
   // A 4 MB Expand under --max-tensor-bytes 1000000.
   Case c;
