@@ -23,7 +23,7 @@ ctest "${args[@]}"
 # unit suite, the hostile corpus included, and the four conformance suites), fuzz_regression (every input an
 # earlier campaign found, once) and fuzz (each target for ONYX_FUZZ_SECONDS, default 20, after the seeds).
 # With gcc only unit + conformance. The PyTorch `models` label stays in the normal stage only. Timed on the
-# 2-core CI machine in docs/security.md ("Sanitizer stage in CI"): a cold build is the bulk of it.
+# 2-core CI machine in docs/security.md ("Sanitizers and the CI stage"): a cold build is the bulk of it.
 if [ "${ONYX_TEST_SANITIZE:-1}" = 1 ]; then
   san=(-DONYX_SANITIZE=ON -DONYX_WITH_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo)
   labels="unit|conformance"
