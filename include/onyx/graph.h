@@ -195,6 +195,8 @@ class Graph {
   // Inserts before `pos` (nullptr = end).
   Node* insert_node(Node* pos, std::unique_ptr<Node> node);
   void remove_node(Node* n);
+  // Removes several nodes in one pass over the node list (remove_node per node is linear each).
+  void remove_nodes(const std::vector<Node*>& doomed);
   // Reorders nodes topologically (stable: keeps file order where possible). Throws kBadInput naming a node on a
   // cycle or a use of an undefined value.
   void sort_topologically();

@@ -27,6 +27,12 @@ void set_action(CLI::App* sub, Action action) { actions()[sub] = std::move(actio
 
 int main(int argc, char** argv) {
   using namespace onyx;
+  try {
+    (void)limits();  // reads ONYX_MAX_TENSOR_BYTES / ONYX_MAX_LOOP_ITERATIONS: a malformed value is bad input
+  } catch (const Error& e) {
+    std::cerr << "onyx: error: " << e.what() << "\n";
+    return 2;
+  }
   CLI::App app{"onyx: load ONNX models, run them on reference, CPU and CUDA backends, and compare the results.\n"
                "Exit codes: 0 ok, 1 outputs disagree, 2 bad input or usage, 3 unsupported model feature, "
                "4 device/runtime failure.",

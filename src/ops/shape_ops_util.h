@@ -153,8 +153,9 @@ inline std::optional<std::vector<Dim>> known_dims(const InferContext& ctx, size_
 
 // The number of elements of a 1-D input when its shape is known (e.g. a shape tensor [4] gives rank 4).
 // The length comes from a declared type, not from data, so it is untrusted: above kMaxKnownLength (no real
-// tensor has that rank) it counts as unknown rather than sizing an output rank (found by fuzz_onnx_model).
-inline constexpr int64_t kMaxKnownLength = 4096;
+// tensor has that rank; see InferContext::set_output_type) it counts as unknown rather than sizing an output
+// rank (found by fuzz_onnx_model).
+inline constexpr int64_t kMaxKnownLength = 1024;
 inline std::optional<int64_t> known_length(const InferContext& ctx, size_t i) {
   if (!ctx.has_input(i)) return std::nullopt;
   const Shape& s = ctx.input_shape(i);

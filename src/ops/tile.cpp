@@ -14,8 +14,9 @@ Tensor tile(const KernelContext& ctx, const Tensor& x, const std::vector<int64_t
   std::vector<int64_t> out_dims(x.rank());
   for (size_t i = 0; i < x.rank(); ++i) {
     if (repeats[i] < 0) ctx.fail("repeats ", dims_to_string(repeats), " has a negative entry");
-    out_dims[i] = x.dim(i) * repeats[i];
-    if (repeats[i] != 0 && out_dims[i] / repeats[i] != x.dim(i)) ctx.fail("output is too large");
+    // Checked before the product exists (signed overflow is undefined; found by fuzz_plan).
+    if (__builtin_mul_overflow(x.dim(i), repeats[i], &out_dims[i]))
+      ctx.fail("output is too large (axis ", i, ": ", x.dim(i), " x ", repeats[i], ")");
   }
   Tensor out(x.dtype(), out_dims);
   if (out.numel() == 0) return out;

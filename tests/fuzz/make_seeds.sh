@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make_seeds.sh BUILD_DIR: writes the fuzz seed corpora into BUILD_DIR/fuzz/seeds/<target>/ (never into the
 # source tree). Sources: the ONNX backend test data (models and .pb tensors up to 64 KiB), the malformed-model
-# corpus of tests/hostile (onyx_tests --gtest_filter='Hostile*' with ONYX_HOSTILE_CORPUS_DIR), and
-# onyx-fuzz-seeds (npy/npz/json/pb of every dtype, CLI argument strings). Idempotent: rewrites the folder.
+# corpus of tests/hostile (onyx_tests --gtest_filter='Hostile*' with ONYX_HOSTILE_CORPUS_DIR), onyx-fuzz-seeds
+# (npy/npz/json/pb of every dtype, CLI argument strings), and plans `onyx build` makes from a few small test-data
+# models (fuzz_plan). Idempotent: rewrites the folder.
 set -euo pipefail
 build="$(cd "$1" && pwd)"
 data="${ONYX_TEST_DATA_DIR:-/usr/share/libonnx-testdata/data}"
@@ -18,6 +19,26 @@ if [ -d "$data" ]; then
   find "$data" -name '*.pb' -size -65k | while read -r f; do
     rel="${f#"$data"/}"; cp "$f" "$seeds/tensor_pb/${rel//\//_}"
   done
+fi
+# Plans: `onyx build` of the bundled default model and of small backend-test models covering control flow,
+# fused patterns and shape ops (cpu target; a model the builder refuses is skipped).
+mkdir -p "$seeds/plan"
+if [ -x "$build/onyx" ]; then
+  models=()
+  [ -f "$build/models/default.onnx" ] && models+=("$build/models/default.onnx")
+  if [ -d "$data" ]; then
+    while read -r f; do models+=("$f"); done < <(
+      { find "$data/pytorch-operator" "$data/simple" -name model.onnx -size -65k
+        find "$data/node" -name model.onnx -size -65k | grep -E \
+          '/test_(relu|conv_with_strides_padding|gemm_default_single_elem_vector_bias|matmul_2d|if|loop11|scan9_sum|reshape_negative_dim|expand_dim_changed|constantofshape_int_zeros|gather_0|slice|softmax_axis_1|layer_normalization_2d_axis0|batchnorm_example|maxpool_2d_default|concat_2d_axis_0|transpose_default|resize_upsample_scales_nearest|range_int32_type_negative_delta|tile|where_example|cast_FLOAT_to_FLOAT16|split_equal_parts_1d|averagepool_2d_default|lstm_defaults|gru_defaults|topk|argmax_default_axis_example)/model.onnx$'
+      } | sort)
+  fi
+  for f in "${models[@]}"; do
+    name="${f#"$data"/}"; name="${name%/model.onnx}"; name="${name//\//_}"
+    "$build/onyx" build "$f" -o "$seeds/plan/${name%.onnx}.plan" -q >/dev/null 2>&1 || true
+  done
+else
+  echo "make_seeds.sh: $build/onyx not built: no plan seeds" >&2
 fi
 if [ -x "$build/tests/onyx_tests" ]; then
   ONYX_HOSTILE_CORPUS_DIR="$seeds/onnx_model" "$build/tests/onyx_tests" --gtest_filter='Hostile*' \

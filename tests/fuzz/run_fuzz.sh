@@ -9,7 +9,7 @@ corpus="$build/fuzz/corpus/$target"
 artifacts="$build/fuzz/artifacts"
 mkdir -p "$corpus" "$artifacts"
 max_len=4096
-case "$target" in onnx_model | tensor_pb | npz) max_len=65536 ;; cli_args) max_len=256 ;; esac
+case "$target" in onnx_model | plan | tensor_pb | npz) max_len=65536 ;; cli_args) max_len=256 ;; esac
 # Symbolized reports; LeakSanitizer is on (ASan's default on Linux).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -380,6 +380,38 @@ TEST(Hostile, FunctionsThatDoubleWithEveryLevel) {
   c.expect_rejected("model-local functions expand to more than");
 }
 
+TEST(Hostile, FunctionsThatDoubleBelowTheLimitInlineInLinearTime) {
+  // 17 doubling levels: 131072 nodes when inlined, under the expansion limit. Inlining removed each call with
+  // its own pass over the node list (and probed value names one by one): quadratic, minutes for a 1.6 KB model
+  // (found by fuzz_onnx_model). Now well within the CLI time limit.
+  Case c;
+  constexpr int kLevels = 17;
+  for (int i = 0; i < kLevels; ++i) {
+    auto* f = c.model.add_functions();
+    f->set_name("F" + std::to_string(i));
+    f->set_domain("local");
+    f->add_input("a");
+    f->add_output("c");
+    const std::string callee = i + 1 < kLevels ? "F" + std::to_string(i + 1) : "Relu";
+    for (const auto& [in, out] : {std::pair{"a", "b"}, std::pair{"b", "c"}}) {
+      auto* n = f->add_node();
+      n->set_op_type(callee);
+      if (i + 1 < kLevels) n->set_domain("local");
+      n->add_input(in);
+      n->add_output(out);
+    }
+  }
+  auto* op = c.model.add_opset_import();
+  op->set_domain("local");
+  op->set_version(1);
+  auto* n = add_node(c.graph(), "F0", {"x"}, {"z"}, "call");
+  n->set_domain("local");
+  dump_to_corpus(c.model);
+  const std::string path = write_model(c.dir, c.model);
+  const CliResult r = run_onyx({"inspect", "model", path}, /*timeout_s=*/60);
+  EXPECT_EQ(r.rc, 0) << r.err;
+}
+
 // ---- tensors: dimensions and data sizes
 // --------------------------------------------------------------------------
 
@@ -603,12 +635,13 @@ TEST(Hostile, ExternalDataThroughASymlinkedFolderThatEscapes) {
 
 namespace {
 
-// Runs `onyx [global...] run <model> --backends ref` and returns the result.
-CliResult run_model(Case& c, const std::vector<std::string>& global = {}) {
-  dump_to_corpus(c.model);
+// Runs `onyx [global...] run <model> --backends BACKEND` and returns the result.
+CliResult run_model(Case& c, const std::vector<std::string>& global = {}, const std::string& backend = "ref") {
+  dump_to_corpus(c.model, backend == "ref" ? "" : backend);
   const std::string path = write_model(c.dir, c.model);
   std::vector<std::string> args = global;
-  for (const char* a : {"run", "--backends", "ref"}) args.emplace_back(a);
+  for (const char* a : {"run", "--backends"}) args.emplace_back(a);
+  args.push_back(backend);
   args.insert(args.end() - 2, path);
   const CliResult r = run_onyx(args);
   if (std::getenv("ONYX_SHOW_ERRORS")) std::cerr << r.err;
@@ -703,6 +736,78 @@ TEST(Hostile, TrillionElementConstantOfShapeIsInferredButNotAllocated) {
   expect_run_refused(run_model(c), "tensor of 4000000000000 bytes exceeds the limit");
 }
 
+TEST(Hostile, OutputsSizedFromDataOfATrillionElementsAreRefusedAtRunTime) {
+  // Each op whose output size comes from data, asked for 10^12 elements (4 or 8 TB), on the ref interpreter
+  // and on the cpu engine (whose builder folds constants: folding must not allocate it either). Refused by size
+  // with one line, before any allocation (an attempt would abort under ASan or take the machine down).
+  struct OpCase {
+    const char* name;
+    void (*build)(onnx::GraphProto*);
+  };
+  const OpCase cases[] = {
+      {"ConstantOfShape",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "shape", {2}, {1'000'000, 1'000'000});
+         add_node(g, "ConstantOfShape", {"shape"}, {"big"}, "bomb");
+       }},
+      {"Expand",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "shape", {2}, {1'000'000, 1'000'000});
+         add_float_initializer(g, "one", {1}, {1.0f});
+         add_node(g, "Expand", {"one", "shape"}, {"big"}, "bomb");
+       }},
+      {"Tile",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "repeats", {2}, {1'000'000, 1'000'000});
+         add_float_initializer(g, "one", {1, 1}, {1.0f});
+         add_node(g, "Tile", {"one", "repeats"}, {"big"}, "bomb");
+       }},
+      {"Range",
+       [](onnx::GraphProto* g) {
+         add_int64_initializer(g, "start", {}, {0});
+         add_int64_initializer(g, "limit", {}, {1'000'000'000'000});
+         add_int64_initializer(g, "delta", {}, {1});
+         add_node(g, "Range", {"start", "limit", "delta"}, {"big"}, "bomb");
+       }},
+      {"Resize",
+       [](onnx::GraphProto* g) {
+         add_float_initializer(g, "one", {1, 1}, {1.0f});
+         add_float_initializer(g, "scales", {2}, {1.0e6f, 1.0e6f});
+         add_node(g, "Resize", {"one", "", "scales"}, {"big"}, "bomb");
+       }},
+  };
+  for (const OpCase& oc : cases) {
+    for (const char* backend : {"ref", "cpu"}) {
+      SCOPED_TRACE(std::string(oc.name) + " on " + backend);
+      Case c;
+      auto* g = c.graph();
+      g->clear_node();
+      oc.build(g);
+      add_node(g, "Relu", {"x"}, {"y"}, "relu");
+      g->add_output()->set_name("big");
+      c.expect_accepted();
+      expect_run_refused(run_model(c, {}, backend), "000000000000 bytes exceeds the limit");
+    }
+  }
+}
+
+TEST(Hostile, TileRepeatsWhoseProductOverflowsInt64) {
+  // 2 x 6727633865736872548 overflowed int64 inside Tile's size check (UBSan; found by fuzz_plan,
+  // tests/fuzz/regressions/plan/tile_repeats_signed_overflow.plan). Now refused before the product exists.
+  for (const char* backend : {"ref", "cpu"}) {
+    SCOPED_TRACE(backend);
+    Case c;
+    auto* g = c.graph();
+    g->clear_node();
+    add_int64_initializer(g, "repeats", {2}, {6727633865736872548, 1});
+    add_node(g, "Tile", {"x", "repeats"}, {"y"}, "tiler");
+    c.graph()->clear_output();
+    g->add_output()->set_name("y");
+    c.expect_accepted();
+    expect_run_refused(run_model(c, {}, backend), "output is too large (axis 0: 2 x 6727633865736872548)");
+  }
+}
+
 TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
   // A 4 MB Expand under --max-tensor-bytes 1000000.
   Case c;
@@ -716,6 +821,45 @@ TEST(Hostile, RunTimeTensorOverMaxTensorBytes) {
   expect_run_refused(run_model(c, {"--max-tensor-bytes", "1000000"}),
                      "tensor of 4000000 bytes exceeds the limit of 1000000 bytes (--max-tensor-bytes)");
   EXPECT_EQ(run_model(c).rc, 0);
+}
+
+TEST(Hostile, LimitsFromTheEnvironment) {
+  // ONYX_MAX_TENSOR_BYTES / ONYX_MAX_LOOP_ITERATIONS set the defaults (for library users too); the CLI flags
+  // override them; a malformed value is bad input (exit 2, one line). Children inherit this process's
+  // environment; this process's own limits() were read already and stay as they are.
+  struct ScopedEnv {
+    const char* name;
+    ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+    ~ScopedEnv() { unsetenv(name); }
+  };
+  Case big;
+  auto* g = big.graph();
+  g->clear_node();
+  add_int64_initializer(g, "shape", {2}, {1000, 1000});
+  add_float_initializer(g, "one", {1}, {1.0f});
+  add_node(g, "Expand", {"one", "shape"}, {"big"}, "expander");
+  add_node(g, "Relu", {"x"}, {"y"}, "relu");
+  g->add_output()->set_name("big");
+  Case loop;
+  make_loop(loop, /*with_m=*/true, 1000, /*with_cond=*/true);
+  {
+    ScopedEnv env("ONYX_MAX_TENSOR_BYTES", "1000000");
+    expect_run_refused(run_model(big), "tensor of 4000000 bytes exceeds the limit of 1000000 bytes");
+    EXPECT_EQ(run_model(big, {"--max-tensor-bytes", "4000000"}).rc, 0);
+  }
+  {
+    ScopedEnv env("ONYX_MAX_LOOP_ITERATIONS", "10");
+    expect_run_refused(run_model(loop), "loop exceeds the limit of 10 iterations");
+    EXPECT_EQ(run_model(loop, {"--max-loop-iterations", "1000"}).rc, 0);
+  }
+  for (const char* bad : {"0", "-5", "12abc", "99999999999999999999999"}) {
+    ScopedEnv env("ONYX_MAX_TENSOR_BYTES", bad);
+    const CliResult r = run_onyx({"info"});
+    EXPECT_EQ(r.rc, 2) << bad << ": " << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("ONYX_MAX_TENSOR_BYTES"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run_model(big).rc, 0);
 }
 
 TEST(Hostile, InputTypeOfATrillionElementsIsNotGenerated) {
@@ -780,8 +924,10 @@ TEST(Hostile, DeeplyNestedIfRunsWithoutOverflowingTheStack) {
   }
   add_node(cur, "Relu", {"x"}, {out}, "innermost");
   c.expect_accepted();
-  const CliResult r = run_model(c);
-  EXPECT_EQ(r.rc, 0) << r.err;
+  for (const char* backend : {"ref", "cpu"}) {
+    const CliResult r = run_model(c, {}, backend);
+    EXPECT_EQ(r.rc, 0) << backend << ": " << r.err;
+  }
 }
 
 TEST(HostileLibrary, ATrillionElementTensorIsRefusedBeforeAllocation) {
