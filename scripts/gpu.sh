@@ -4,7 +4,7 @@
 # target, the PyTorch models on ref/cuda/cuda:fp16, and the GPU peer benchmark. Logs go to OUTDIR.
 #
 #   bash scripts/gpu.sh OUTDIR [--prebuilt DIR] [--stages tests,sanitizer,conformance,models,bench]
-#                              [--models resnet50,vit_b_16,...] [--bench-args "..."]
+#                              [--models resnet50,vit_b_16,...] [--batches 1,4] [--bench-args "..."]
 #
 # --prebuilt DIR: DIR holds onyx, libonyx.so and onyx_gpu_tests built elsewhere (scripts/pack-gpu.sh makes it);
 #   without it the script configures and builds build-gpu/ here (about 2 minutes on 16 cores).
@@ -19,12 +19,14 @@ prebuilt=""
 stages="tests,conformance"
 models="resnet50,mobilenet_v3_large,efficientnet_b0,vit_b_16,bert_encoder,gpt2_decoder"
 bench_args=""
+batches="1 4"
 while [ $# -gt 0 ]; do
   case "$1" in
     --prebuilt) prebuilt=$(cd "$2" && pwd); shift 2 ;;
     --stages) stages=$2; shift 2 ;;
     --models) models=$2; shift 2 ;;
     --bench-args) bench_args=$2; shift 2 ;;
+    --batches) batches=${2//,/ }; shift 2 ;;
     *) echo "gpu.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -100,7 +102,7 @@ if has models; then
   for m in ${models//,/ }; do
     python3 tests/models/generate.py --out "$zoo" --models "$m" --opsets 17 >> "$logs/models-export.log" 2>&1 \
       || { note "model $m: export failed"; status=1; continue; }
-    for b in 1 4; do
+    for b in $batches; do
       shapes=$(python3 - "$zoo/$m.json" "$b" <<'EOF'
 import json, sys
 spec = json.load(open(sys.argv[1]))["inputs"]
