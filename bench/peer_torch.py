@@ -185,7 +185,7 @@ def main():
         for name in a.models.split(","):
             if name not in gen.MODELS:
                 die(f"unknown model '{name}'")
-            path, _ = gen.export(name, a.opset, a.zoo, False)
+            path, _ = next(iter(gen.export(name, [a.opset], a.zoo, False)))
             make, spec = gen.MODELS[name]
             seq = a.seq if name in TEXT else None
             shapes = []
