@@ -105,7 +105,7 @@ class Gpt2Decoder(nn.Module):
         s = input_ids.shape[1]
         pos = torch.arange(s, device=input_ids.device).unsqueeze(0)
         x = self.wte(input_ids) + self.wpe(pos)
-        mask = torch.zeros(s, s, dtype=x.dtype).masked_fill(~self.causal[:s, :s], -1e4)
+        mask = torch.zeros(s, s, dtype=x.dtype, device=x.device).masked_fill(~self.causal[:s, :s], -1e4)
         for b in self.blocks:
             x = b(x, mask)
         return torch.matmul(self.ln_f(x), self.wte.weight.t())
