@@ -86,7 +86,9 @@ int inspect_plan(const PlanOpts& o) {
               << m.dynamic_tensors << " tensor(s) of dynamic size allocated per run\n";
   }
   std::cout << "\n    ---- kernels (" << s.num_nodes << " nodes, " << s.num_native_nodes
-            << " on cpu kernels, " << s.num_nodes - s.num_native_nodes << " on reference kernels) ----\n";
+            << " on " << target_name(s.target) << " kernels, " << s.num_nodes - s.num_native_nodes
+            << (s.target == Target::kCuda ? " on the host (shape computation)" : " on reference kernels")
+            << ") ----\n";
   for (const auto& k : s.kernels)
     std::cout << "    " << k.op_type << " -> " << k.kernel << " x" << k.count << "\n";
   return 0;

@@ -38,6 +38,7 @@ class HostPlanRunner : public Runner {
 
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
+  int64_t peak_device_memory() const override { return delegate_ ? delegate_->peak_device_memory() : -1; }
 
  protected:
   void activate_impl() override {
@@ -71,7 +72,11 @@ class HostPlanRunner : public Runner {
   NamedTensors infer_impl(const NamedTensors& feeds) override {
     if (!extra_outputs().empty())
       fail_unsupported(name(), ": a plan does not expose intermediate values (--mark-all needs a model)");
-    if (delegate_) return delegate_->infer(feeds);
+    if (delegate_) {
+      NamedTensors out = delegate_->infer(feeds);
+      set_breakdown(delegate_->last_breakdown());  // H2D / compute / D2H / enqueue for `onyx bench`
+      return out;
+    }
     for (const auto& [n, v] : feeds) {
       const IoTensor* t = engine_->find_io_tensor(n);
       if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
