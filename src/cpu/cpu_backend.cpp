@@ -2,6 +2,7 @@
 // inputs take any shape) and runs it through one execution context.
 #include <cstring>
 
+#include "../engine/host_binding.h"
 #include "onyx/engine.h"
 #include "onyx/runner.h"
 
@@ -31,22 +32,7 @@ class CpuRunner : public Runner {
   NamedTensors infer_impl(const NamedTensors& feeds) override {
     if (!extra_outputs().empty())
       fail_unsupported(name(), ": the cpu engine does not expose intermediate values (--mark-all)");
-    for (const IoTensor& t : engine_->io_tensors()) {
-      if (!t.is_input) continue;
-      const Tensor* x = nullptr;
-      for (const auto& [n, v] : feeds)
-        if (n == t.name) x = &v;
-      if (!x) fail_bad_input("input '", t.name, "' was not given");
-      if (x->dtype() != t.dtype)
-        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ",
-                       dtype_name(x->dtype()));
-      context_->set_input_shape(t.name, x->dims());
-      context_->set_tensor_address(t.name, const_cast<void*>(x->raw_data()), x->nbytes());
-    }
-    for (const auto& [n, v] : feeds) {
-      const IoTensor* t = engine_->find_io_tensor(n);
-      if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
-    }
+    bind_host_inputs(*engine_, *context_, feeds);
     if (layer_profile()) {
       context_->set_node_observer([this](const Node& n, std::string_view kernel, std::chrono::nanoseconds t) {
         std::string op = (n.domain.empty() || n.domain == "ai.onnx" ? "" : n.domain + ".") + n.op_type;
@@ -56,25 +42,13 @@ class CpuRunner : public Runner {
       context_->set_node_observer(nullptr);
     }
     context_->execute();
-    NamedTensors out;
-    for (const IoTensor& t : engine_->io_tensors())
-      if (!t.is_input) out.emplace_back(t.name, context_->output(t.name).clone());
-    return out;
+    return host_outputs(*engine_, *context_);
   }
 
  private:
   TensorMetadata meta(bool inputs) const {
     if (!engine_) fail_bad_input(name(), ": metadata needs an active runner");
-    TensorMetadata out;
-    for (const IoTensor& t : engine_->io_tensors())
-      if (t.is_input == inputs) {
-        TensorMeta m;
-        m.name = t.name;
-        m.dtype = t.dtype;
-        m.shape = t.shape;
-        out.push_back(std::move(m));
-      }
-    return out;
+    return engine_io_metadata(*engine_, inputs);
   }
 
   ModelLoader loader_;

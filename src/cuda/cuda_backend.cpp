@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "../engine/host_binding.h"
 #include "buffer.h"
 #include "check.h"
 #include "onyx/cuda.h"
@@ -137,16 +138,7 @@ class CudaRunner : public Runner {
  private:
   TensorMetadata meta(bool inputs) const {
     if (!engine_) fail_bad_input(name(), ": metadata needs an active runner");
-    TensorMetadata out;
-    for (const IoTensor& t : engine_->io_tensors())
-      if (t.is_input == inputs) {
-        TensorMeta m;
-        m.name = t.name;
-        m.dtype = t.dtype;
-        m.shape = t.shape;
-        out.push_back(std::move(m));
-      }
-    return out;
+    return engine_io_metadata(*engine_, inputs);
   }
 
   // A CUDA event recorded on a stream (timing only).

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "../plan/plan_file.h"
+#include "host_binding.h"
 #include "onyx/engine.h"
 #include "onyx/runner.h"
 
@@ -77,27 +78,9 @@ class HostPlanRunner : public Runner {
       set_breakdown(delegate_->last_breakdown());  // H2D / compute / D2H / enqueue for `onyx bench`
       return out;
     }
-    for (const auto& [n, v] : feeds) {
-      const IoTensor* t = engine_->find_io_tensor(n);
-      if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
-    }
-    for (const IoTensor& t : engine_->io_tensors()) {
-      if (!t.is_input) continue;
-      const Tensor* x = nullptr;
-      for (const auto& [n, v] : feeds)
-        if (n == t.name) x = &v;
-      if (!x) fail_bad_input("input '", t.name, "' was not given");
-      if (x->dtype() != t.dtype)
-        fail_bad_input("input '", t.name, "': expected dtype ", dtype_name(t.dtype), ", got ",
-                       dtype_name(x->dtype()));
-      context_->set_input_shape(t.name, x->dims());
-      context_->set_tensor_address(t.name, const_cast<void*>(x->raw_data()), x->nbytes());
-    }
+    bind_host_inputs(*engine_, *context_, feeds);
     context_->execute();
-    NamedTensors out;
-    for (const IoTensor& t : engine_->io_tensors())
-      if (!t.is_input) out.emplace_back(t.name, context_->output(t.name).clone());
-    return out;
+    return host_outputs(*engine_, *context_);
   }
 
  public:
@@ -114,16 +97,7 @@ class HostPlanRunner : public Runner {
   TensorMetadata meta(bool inputs) const {
     if (delegate_) return inputs ? delegate_->input_metadata() : delegate_->output_metadata();
     if (!engine_) fail_bad_input(name(), ": metadata needs an active runner");
-    TensorMetadata out;
-    for (const IoTensor& t : engine_->io_tensors())
-      if (t.is_input == inputs) {
-        TensorMeta m;
-        m.name = t.name;
-        m.dtype = t.dtype;
-        m.shape = t.shape;
-        out.push_back(std::move(m));
-      }
-    return out;
+    return engine_io_metadata(*engine_, inputs);
   }
 
   std::string path_;
