@@ -5,12 +5,15 @@
 // cache. Pooling, normalization, softmax and attention are in kernels_nn.cpp.
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <limits>
+#include <string_view>
 
 #include "../core/gemm.h"
 #include "../core/parallel.h"
 #include "../ops/nn_util.h"
 #include "kernels_internal.h"
+#include "pgemm.h"
 #include "vec_math.h"
 
 namespace onyx::cpu {
@@ -194,7 +197,34 @@ bool accepts_conv(const Node& n) {
   return !fused || parse_activation(n).act != Act::kUnknown;
 }
 
-bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
+// Load-time state of a 2-D, ungrouped conv with constant float weights: the weights packed for pgemm.
+struct ConvPrepared {
+  std::unique_ptr<PackedA> a;
+};
+
+// ONYX_CPU_PGEMM=0 turns the packed GEMM off (BLAS for every conv), for A/B measurements and bisecting.
+bool pgemm_enabled() {
+  static const bool on = [] {
+    const char* e = std::getenv("ONYX_CPU_PGEMM");
+    return pgemm_available() && !(e && std::string_view(e) == "0");
+  }();
+  return on;
+}
+
+std::shared_ptr<const void> prepare_conv(const Node& n) {
+  if (!pgemm_enabled() || n.attr_int("group", 1) != 1) return nullptr;
+  const Value* w = n.input(1);
+  if (!w || !w->is_initializer() || w->initializer->dtype() != DType::kFloat32 || w->initializer->rank() != 4)
+    return nullptr;
+  const Tensor& t = *w->initializer;
+  const int64_t m = t.dims()[0], k = t.dims()[1] * t.dims()[2] * t.dims()[3];
+  if (m <= 0 || k <= 0) return nullptr;
+  auto p = std::make_shared<ConvPrepared>();
+  p->a = std::make_unique<PackedA>(t.data<float>(), m, k, k);
+  return p;
+}
+
+bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvPrepared* prep) {
   const Node& node = ctx.node();
   const bool fused = node.domain == "onyx";
   const Tensor& x = ctx.input(0);
@@ -256,7 +286,29 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
       if (need_epilogue) ep(0, mg, 0, osz);
     }
   };
-  if (s.group == s.c && s.m == s.c && g.nd() == 2) {
+  // Packed GEMM over all images' columns at once (weights packed at load, im2col done while packing, epilogue
+  // in the store), unless the columns leave too much of the last register tile empty (7x7 images at batch 1:
+  // BLAS handles those). The last tile computes 16, 32 or 48 columns.
+  const int64_t ncols = s.n * osz;
+  const int64_t padded = ncols / kPgemmNR * kPgemmNR + (ncols % kPgemmNR + 15) / 16 * 16;
+  if (prep && s.group == 1 && g.nd() == 2 && prep->a->m() == s.m && prep->a->k() == kdim && ncols > 0 &&
+      (padded - ncols) * 8 <= ncols) {
+    ConvSource src;
+    src.x = xd;
+    src.channels = s.c;
+    src.image_floats = s.c * isz;
+    src.h = g.in[0], src.w = g.in[1], src.oh = g.out[0], src.ow = g.out[1], src.kh = g.k[0], src.kw = g.k[1];
+    src.stride_h = g.stride[0], src.stride_w = g.stride[1], src.dil_h = g.dil[0], src.dil_w = g.dil[1];
+    src.pad_top = g.pb[0], src.pad_left = g.pb[1];
+    PgemmOut out;
+    out.c = yd;
+    out.bias = bd;
+    out.z = zd;
+    out.cols_per_image = osz;
+    out.image_stride = s.m * osz;
+    out.act = act;
+    pgemm(*prep->a, ncols, pack_conv_columns(src), out);
+  } else if (s.group == s.c && s.m == s.c && g.nd() == 2) {
     // Depthwise 2-D: direct, one plane per task (an im2col gemm would have M = 1).
     const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.k[0], KW = g.k[1];
     parallel_for(s.n * s.c, 1, [&](int64_t p0, int64_t p1) {
@@ -317,6 +369,11 @@ bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) {
   }
   ctx.set_output(0, std::move(y));
   return true;
+}
+
+bool run_conv(KernelContext& ctx, const OutputAllocator& alloc) { return run_conv_impl(ctx, alloc, nullptr); }
+bool run_conv_prepared(KernelContext& ctx, const OutputAllocator& alloc, const void* state) {
+  return run_conv_impl(ctx, alloc, static_cast<const ConvPrepared*>(state));
 }
 
 // ---- MatMul and onyx.FusedMatMul (product + bias + activation)
@@ -556,7 +613,7 @@ constexpr char kSub[] = "Sub";
 constexpr char kMul[] = "Mul";
 
 // Kernel names are stored in plans: a renamed kernel makes older plans fail to load with a clear error.
-const Kernel kConv{"cpu.conv", accepts_conv, run_conv};
+const Kernel kConv{"cpu.conv", accepts_conv, run_conv, prepare_conv, run_conv_prepared};
 const Kernel kMatMul{"cpu.matmul", accepts_matmul, run_matmul};
 const Kernel kGemm{"cpu.gemm", accepts_gemm, run_gemm};
 const Kernel kRelu{"cpu.relu", accepts_relu, run_relu};

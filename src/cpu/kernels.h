@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,12 @@ struct Kernel {
   // engine then runs the reference kernel. Bad input fails with kBadInput naming the node, as the reference
   // would.
   bool (*run)(KernelContext& ctx, const OutputAllocator& alloc) = nullptr;
+  // Load time (optional): state computed once from the node's constant inputs (e.g. weights packed for the
+  // kernel's GEMM), kept by the engine for its lifetime and shared by its contexts (read-only). Null when the
+  // node's inputs do not allow it; then `run` is used.
+  std::shared_ptr<const void> (*prepare)(const Node& node) = nullptr;
+  // Run time with that state (same contract as `run`).
+  bool (*run_prepared)(KernelContext& ctx, const OutputAllocator& alloc, const void* state) = nullptr;
 };
 
 // The kernel chosen for `node`, or nullptr for the reference kernel.

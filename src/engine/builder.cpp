@@ -193,7 +193,7 @@ void check_profiles(const Model& model, const BuilderConfig& config) {
 
 // Sizes of every top-level value at one profile's max shapes (by name; absent = not computable).
 std::map<std::string, std::vector<int64_t>> max_shapes(const Model& model, const OptimizationProfile* prof,
-                                                       size_t p) {
+                                                       size_t p, std::map<std::string, DType>* dtypes = nullptr) {
   std::map<std::string, std::vector<int64_t>> out;
   Model tmp;
   tmp.ir_version = model.ir_version;
@@ -210,8 +210,10 @@ std::map<std::string, std::vector<int64_t>> max_shapes(const Model& model, const
     }
   }
   for (const Value* v : tmp.graph->values())
-    if (v->type.is_tensor() && v->type.has_shape && v->type.shape.is_static())
+    if (v->type.is_tensor() && v->type.has_shape && v->type.shape.is_static()) {
       out[v->name()] = *v->type.shape.static_dims();
+      if (dtypes) (*dtypes)[v->name()] = v->type.dtype;
+    }
   return out;
 }
 
@@ -222,7 +224,8 @@ uint64_t align64(uint64_t n) {
 }  // namespace
 
 // Lifetimes + first-fit placement, largest first.
-MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes) {
+MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes,
+                       const std::map<std::string, DType>* dtypes) {
   MemoryPlan plan;
   plan.by_value.resize(d.values.size());
   const int n = static_cast<int>(d.steps.size());
@@ -250,8 +253,15 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     if (first[id] < 0) continue;
     const Value* v = d.values[id];
     auto it = shapes.find(v->name());
-    const DType dt = v->type.dtype;
-    if (it == shapes.end() || dt == DType::kString || dt == DType::kUndefined || !v->type.is_tensor()) {
+    // A loaded plan's graph keeps the types of its inputs and outputs only: the others come from `dtypes` (the
+    // inference that gave `shapes`).
+    DType dt = v->type.dtype;
+    bool tensor = v->type.is_tensor();
+    if (dtypes && (!tensor || dt == DType::kUndefined)) {
+      auto dit = dtypes->find(v->name());
+      if (dit != dtypes->end()) dt = dit->second, tensor = true;
+    }
+    if (it == shapes.end() || dt == DType::kString || dt == DType::kUndefined || !tensor) {
       ++plan.dynamic_tensors;
       continue;
     }
@@ -291,7 +301,9 @@ MemoryPlan plan_memory_for_inputs(const EngineData& d,
                                   const std::vector<std::pair<std::string, std::vector<int64_t>>>& inputs) {
   OptimizationProfile p;
   for (const auto& [name, dims] : inputs) p.set_dimensions(name, dims, dims, dims);
-  return plan_memory(d, max_shapes(d.model, &p, 0));
+  std::map<std::string, DType> dtypes;
+  const auto shapes = max_shapes(d.model, &p, 0, &dtypes);
+  return plan_memory(d, shapes, &dtypes);
 }
 
 std::string build_plan(Model model, const BuilderConfig& config) {

@@ -179,6 +179,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         if (!step.kernel)
           fail_bad_input(label, ": ", n.describe(), " uses kernel '", step.kernel_name,
                          "' that this onyx does not have (rebuild the plan)");
+        if (step.kernel->prepare) step.prepared = step.kernel->prepare(n);
       }
       step.schema = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
       if (!step.schema || !step.schema->run)
@@ -658,7 +659,10 @@ void ExecutionContext::execute() {
           return Tensor::borrow(dtype, std::move(dims), arena + mp.by_value[id].offset);
         return Tensor(dtype, std::move(dims));
       };
-      call_kernel(n, [&] { done = step.kernel->run(ctx, alloc); });
+      if (step.prepared && step.kernel->run_prepared)
+        call_kernel(n, [&] { done = step.kernel->run_prepared(ctx, alloc, step.prepared.get()); });
+      else
+        call_kernel(n, [&] { done = step.kernel->run(ctx, alloc); });
     }
     if (!done) {
       call_kernel(n, [&] { step.schema->run(ctx); });

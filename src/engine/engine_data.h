@@ -46,6 +46,7 @@ struct EngineData {
     const OpSchema* schema = nullptr;
     const cpu::Kernel* kernel = nullptr;  // nullptr: the reference kernel
     std::string kernel_name;
+    std::shared_ptr<const void> prepared;  // the kernel's load-time state (cpu::Kernel::prepare), or null
     std::vector<int> inputs;      // -1 for an absent optional input
     std::vector<int> outputs;     // -1 for an absent optional output
     std::vector<int> free_after;  // values whose last use is this step

@@ -7,6 +7,7 @@
 
 #include "core/parallel.h"
 #include "cpu/kernels.h"
+#include "cpu/pgemm.h"
 #include "ops/op.h"
 #include "ops/op_test_util.h"
 
@@ -40,6 +41,10 @@ struct Case {
 struct Ran {
   bool handled = false;
   Tensor cpu, ref;
+  // With the weights (input 1) as an initializer and the kernel's load-time state (cpu::Kernel::prepare), when
+  // the kernel has one and it applies: the packed-weights path.
+  bool prepared = false, prepared_handled = false;
+  Tensor cpu_prepared;
 };
 
 Ran run_both(const Case& c) {
@@ -85,6 +90,21 @@ Ran run_both(const Case& c) {
     r.handled = k->run(ctx, alloc);
     if (r.handled) r.cpu = outs[0].tensor.clone();
   }
+  if (k->prepare && c.inputs.size() > 1 && c.inputs[1].is_valid() && !c.in_place) {
+    n->input(1)->initializer = c.inputs[1].clone();
+    const std::shared_ptr<const void> state = k->prepare(*n);
+    n->input(1)->initializer.reset();
+    if (state) {
+      r.prepared = true;
+      std::vector<RunValue> outs(1);
+      KernelContext ctx(*n, in_ptrs, outs, no_subgraphs);
+      const cpu::OutputAllocator alloc = [&](size_t, DType dt, std::vector<int64_t> dims) {
+        return Tensor(dt, std::move(dims));
+      };
+      r.prepared_handled = k->run_prepared(ctx, alloc, state.get());
+      if (r.prepared_handled) r.cpu_prepared = outs[0].tensor.clone();
+    }
+  }
   {
     std::vector<RunValue> ref_values;
     for (const Tensor& t : c.inputs) ref_values.push_back(t.is_valid() ? RunValue(t) : RunValue());
@@ -121,6 +141,11 @@ void check(const Case& c, float rtol = 1e-4f, float atol = 1e-5f) {
   Ran r = run_both(c);
   ASSERT_TRUE(r.handled) << "the kernel fell back at run time";
   expect_close(r.cpu, r.ref, rtol, atol);
+  if (r.prepared) {
+    SCOPED_TRACE("with the kernel's load-time state");
+    ASSERT_TRUE(r.prepared_handled) << "the prepared kernel fell back at run time";
+    expect_close(r.cpu_prepared, r.ref, rtol, atol);
+  }
 }
 
 // Runs each check with 1 and 2 threads (the gemm slices and parallel_for chunks differ).
@@ -176,6 +201,61 @@ TEST_P(CpuKernels, ConvOddSizesStridesPadsDilations) {
          "cpu.conv"});
   check({"", "Conv", 17, {random_tensor({1, 2, 4, 5, 3}, 20), random_tensor({3, 2, 2, 3, 2}, 21)}, {},
          "cpu.conv"});
+}
+
+// Shapes that take the packed GEMM (src/cpu/pgemm.*) when the machine has AVX-512: enough output columns that
+// the last register tile is mostly used, ragged last tiles of 16/32/48 columns, M not a multiple of 8, strides,
+// dilations, asymmetric pads, tiles straddling images of a batch, residual and every activation.
+TEST_P(CpuKernels, PackedGemmConvShapes) {
+  // 3x3 pad 1 over 20x20 (400 columns: 8 full tiles + 16), M = 13.
+  check({"", "Conv", 17, {random_tensor({1, 5, 20, 20}, 60), random_tensor({13, 5, 3, 3}, 61), random_tensor({13}, 62)},
+         {attr_ints("pads", {1, 1, 1, 1})}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // Pointwise over 3 images of 7x7 side by side (147 columns: tiles straddle images), residual + ReLU.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({3, 24, 7, 7}, 63), random_tensor({40, 24, 1, 1}, 64), random_tensor({40}, 65),
+          random_tensor({3, 40, 7, 7}, 66)},
+         {attr_string("activation", "Relu")}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // 7x7 stride 2 pad 3 (ResNet's stem) on 2 images of 30x26: 15x13 outputs, 390 columns (ragged 6 -> 16).
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({2, 3, 30, 26}, 67), random_tensor({16, 3, 7, 7}, 68), random_tensor({16}, 69)},
+         {attr_ints("strides", {2, 2}), attr_ints("pads", {3, 3, 3, 3}), attr_string("activation", "Relu")},
+         "cpu.conv"}, 1e-4f, 1e-4f);
+  // Dilation, asymmetric pads, stride 1x2 (36 x 17 = 612 columns, ragged 36 -> 48), 1x1 stride 2 (downsample).
+  check({"", "Conv", 17, {random_tensor({1, 4, 34, 33}, 70), random_tensor({9, 4, 3, 3}, 71)},
+         {attr_ints("dilations", {2, 1}), attr_ints("pads", {3, 0, 3, 1}), attr_ints("strides", {1, 2})}, "cpu.conv"},
+        1e-4f, 1e-4f);
+  check({"", "Conv", 17, {random_tensor({2, 32, 28, 28}, 72), random_tensor({24, 32, 1, 1}, 73), random_tensor({24}, 74)},
+         {attr_ints("strides", {2, 2})}, "cpu.conv"}, 1e-4f, 1e-4f);
+  for (const char* act : {"", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "GeluTanh"}) {
+    SCOPED_TRACE(act);
+    check({"onyx", "FusedConv", 1,
+           {random_tensor({2, 6, 12, 10}, 75), random_tensor({11, 6, 3, 3}, 76), random_tensor({11}, 77),
+            random_tensor({2, 11, 12, 10}, 78)},
+           {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", act), attr_float("activation_alpha", -0.5f),
+            attr_float("activation_beta", 0.75f)},
+           "cpu.conv"}, 1e-4f, 1e-4f);
+  }
+}
+
+TEST(CpuKernelPrepare, PackedWeightsOnlyForUngroupedConstantFloatConvs) {
+  Graph g;
+  Value* x = g.add_value("x");
+  Value* w = g.add_value("w");
+  x->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims({1, 3, 8, 8}));
+  w->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims({4, 3, 3, 3}));
+  Node* n = g.add_node("Conv", "", {x, w}, {g.add_value("y")}, "conv");
+  n->opset = 17;
+  const cpu::Kernel* k = cpu::choose_kernel(*n);
+  ASSERT_NE(k, nullptr);
+  ASSERT_NE(k->prepare, nullptr);
+  EXPECT_EQ(k->prepare(*n), nullptr) << "weights that are not constant cannot be packed at load";
+  w->initializer = random_tensor({4, 3, 3, 3}, 1);
+  EXPECT_EQ(k->prepare(*n) != nullptr, cpu::pgemm_available()) << "constant float weights are packed (AVX-512)";
+  n->attributes = {attr_int("group", 3)};
+  EXPECT_EQ(k->prepare(*n), nullptr) << "grouped convs keep the per-group gemm";
+  n->attributes = {};
+  w->initializer = random_tensor({4, 3, 3, 3}, 1).cast(DType::kFloat64);
+  EXPECT_EQ(k->prepare(*n), nullptr) << "only float32 weights are packed";
 }
 
 TEST_P(CpuKernels, FusedConvResidualAndEveryActivation) {

@@ -1,0 +1,261 @@
+#include "pgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "../core/parallel.h"
+
+namespace onyx::cpu {
+
+namespace {
+
+constexpr int64_t MR = kPgemmMR, NR = kPgemmNR;
+
+float* aligned_floats(size_t n) {
+  const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  if (!p) throw std::bad_alloc();
+  return static_cast<float*>(p);
+}
+void free_floats(float* p) { std::free(p); }
+
+// This thread's buffer for one packed block of B (grows, never shrinks).
+float* pack_buffer(size_t floats) {
+  thread_local std::unique_ptr<float[], void (*)(float*)> buf{nullptr, free_floats};
+  thread_local size_t cap = 0;
+  if (cap < floats) {
+    buf.reset(aligned_floats(floats));
+    cap = floats;
+  }
+  return buf.get();
+}
+
+// tile[MR][NR] = A panel [k][MR] · B panel [k][NR] over the first NV 16-float vectors of each row of the panel
+// (NV = 3: the whole 48-column panel, 24 accumulators in registers; 1 or 2: a ragged last panel).
+template <int NV>
+__attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, const float* b, float* tile) {
+  __m512 c[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    __m512 bv[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 ar = _mm512_set1_ps(a[r]);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(ar, bv[v], c[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) _mm512_store_ps(tile + r * NR + 16 * v, c[r][v]);
+}
+
+void kernel_tile(int64_t k, const float* a, const float* b, float* tile, int64_t w) {
+  if (w > 32) kernel_8xnv<3>(k, a, b, tile);
+  else if (w > 16) kernel_8xnv<2>(k, a, b, tile);
+  else kernel_8xnv<1>(k, a, b, tile);
+}
+
+// Writes `rows` x `w` of the tile to C at row i0, global column j: (acc + bias) + z, then the activation (ReLU in
+// registers; max(0, x) keeps NaN and -0 as the reference's x < 0 ? 0 : x does).
+__attribute__((target("avx512f"))) void store_tile(const float* tile, int64_t rows, int64_t i0, int64_t j, int64_t w,
+                                                   const PgemmOut& o) {
+  const int64_t cpi = o.cols_per_image;
+  const int64_t img = j / cpi, pos = j % cpi;
+  const bool relu = o.act.act == Act::kRelu;
+  const bool other_act = o.act.act != Act::kNone && !relu;
+  if (pos + w <= cpi) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = i0 + r;
+      const int64_t off = img * o.image_stride + i * cpi + pos;
+      float* dst = o.c + off;
+      const float* z = o.z ? o.z + off : nullptr;
+      const __m512 bias = _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f);
+      for (int64_t v = 0; v < 3; ++v) {
+        const int64_t cols = std::min<int64_t>(16, w - 16 * v);
+        if (cols <= 0) break;
+        const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
+        __m512 x = _mm512_add_ps(_mm512_load_ps(tile + r * NR + 16 * v), bias);
+        if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + 16 * v));
+        if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+        _mm512_mask_storeu_ps(dst + 16 * v, m, x);
+      }
+      if (other_act) apply_activation(o.act, dst, w);
+    }
+    return;
+  }
+  // The tile straddles images (a batch of small images side by side): column by column.
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = i0 + r;
+    const float b = o.bias ? o.bias[i] : 0.0f;
+    for (int64_t c = 0; c < w; ++c) {
+      const int64_t jj = j + c, n = jj / cpi, p = jj % cpi;
+      const int64_t off = n * o.image_stride + i * cpi + p;
+      float v = tile[r * NR + c] + b;
+      if (o.z) v += o.z[off];
+      if (relu) v = v < 0.0f ? 0.0f : v;
+      o.c[off] = v;
+      if (other_act) apply_activation(o.act, o.c + off, 1);
+    }
+  }
+}
+
+}  // namespace
+
+bool pgemm_available() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+PackedA::PackedA(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
+  const int64_t panels = (m + MR - 1) / MR;
+  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * MR)), free_floats);
+  float* d = data_.get();
+  for (int64_t p = 0; p < panels; ++p) {
+    for (int64_t kk = 0; kk < k; ++kk) {
+      for (int64_t r = 0; r < MR; ++r) {
+        const int64_t i = p * MR + r;
+        *d++ = i < m ? a[i * lda + kk] : 0.0f;
+      }
+    }
+  }
+}
+
+void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out) {
+  const int64_t M = a.m(), K = a.k();
+  if (M == 0 || n == 0) return;
+  const int64_t mpanels = (M + MR - 1) / MR, npanels = (n + NR - 1) / NR;
+  // Column block: its packed B (K x NC) stays in L2 (about 384 KB), 1..10 register-tile panels wide, and there
+  // are enough blocks for the threads.
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
+  while (bp > 1 && (npanels + bp - 1) / bp < 2 * threads) --bp;
+  const int64_t nblocks = (npanels + bp - 1) / bp;
+  int64_t mchunks = 1;
+  if (nblocks < threads) mchunks = std::min<int64_t>(mpanels, (threads + nblocks - 1) / nblocks);
+  const int64_t tasks = nblocks * mchunks;
+  parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+    alignas(64) float tile[MR * NR];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t nb = t / mchunks, mc = t % mchunks;
+      const int64_t j0 = nb * bp * NR, nc = std::min(n - j0, bp * NR);
+      const int64_t panels = (nc + NR - 1) / NR;
+      float* bbuf = pack_buffer(static_cast<size_t>(panels * K * NR));
+      pack_b(j0, nc, bbuf);
+      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t rows = std::min(MR, M - p * MR);
+        for (int64_t q = 0; q < panels; ++q) {
+          const int64_t w = std::min(NR, nc - q * NR);
+          kernel_tile(K, a.panel(p), bbuf + q * K * NR, tile, w);
+          store_tile(tile, rows, p * MR, j0 + q * NR, w, out);
+        }
+      }
+    }
+  });
+}
+
+namespace {
+
+// Writes one row k of B, column by column in runs, straight into the panel layout ([K][NR] per panel).
+class PanelRow {
+ public:
+  PanelRow(float* dst, int64_t k, int64_t K) : base_(dst + k * NR), panel_stride_(K * NR) {}
+  void copy(const float* src, int64_t len) {
+    while (len > 0) {
+      const int64_t l = std::min(len, NR - lane_);
+      std::memcpy(base_ + q_ * panel_stride_ + lane_, src, static_cast<size_t>(l) * sizeof(float));
+      advance(l);
+      src += l;
+      len -= l;
+    }
+  }
+  void strided(const float* src, int64_t stride, int64_t len) {
+    while (len > 0) {
+      const int64_t l = std::min(len, NR - lane_);
+      float* d = base_ + q_ * panel_stride_ + lane_;
+      for (int64_t t = 0; t < l; ++t) d[t] = src[t * stride];
+      advance(l);
+      src += l * stride;
+      len -= l;
+    }
+  }
+  void zeros(int64_t len) {
+    while (len > 0) {
+      const int64_t l = std::min(len, NR - lane_);
+      std::memset(base_ + q_ * panel_stride_ + lane_, 0, static_cast<size_t>(l) * sizeof(float));
+      advance(l);
+      len -= l;
+    }
+  }
+
+ private:
+  void advance(int64_t l) {
+    lane_ += l;
+    if (lane_ == NR) lane_ = 0, ++q_;
+  }
+  float* base_;
+  int64_t panel_stride_;
+  int64_t q_ = 0, lane_ = 0;
+};
+
+}  // namespace
+
+PackB pack_conv_columns(const ConvSource& s) {
+  return [s](int64_t j0, int64_t nc, float* dst) {
+    const int64_t khw = s.kh * s.kw, K = s.channels * khw, osz = s.oh * s.ow;
+    const int64_t panels = (nc + NR - 1) / NR, pad = panels * NR - nc;
+    const bool pointwise = khw == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
+                           s.oh == s.h && s.ow == s.w;
+    const int64_t end = j0 + nc;
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t c = k / khw, ki = (k % khw) / s.kw, kj = k % s.kw;
+      PanelRow row(dst, k, K);
+      int64_t j = j0;
+      if (pointwise) {
+        while (j < end) {
+          const int64_t img = j / osz, p = j % osz, len = std::min(end - j, osz - p);
+          row.copy(s.x + img * s.image_floats + c * osz + p, len);
+          j += len;
+        }
+      } else {
+        const int64_t off = kj * s.dil_w - s.pad_left;  // iw = ow * stride_w + off
+        const int64_t lo = off >= 0 ? 0 : (-off + s.stride_w - 1) / s.stride_w;
+        const int64_t hi = std::min(s.w - 1 - off < 0 ? -1 : (s.w - 1 - off) / s.stride_w, s.ow - 1);
+        while (j < end) {
+          const int64_t img = j / osz, p = j % osz, oh = p / s.ow, ow0 = p % s.ow;
+          const int64_t len = std::min(end - j, s.ow - ow0), ow1 = ow0 + len;  // [ow0, ow1)
+          const int64_t ih = oh * s.stride_h - s.pad_top + ki * s.dil_h;
+          if (ih < 0 || ih >= s.h || hi < lo) {
+            row.zeros(len);
+          } else {
+            const float* xr = s.x + img * s.image_floats + (c * s.h + ih) * s.w;
+            const int64_t a = std::clamp(lo, ow0, ow1), b = std::max(a, std::clamp(hi + 1, ow0, ow1));  // valid [a, b)
+            row.zeros(a - ow0);
+            if (s.stride_w == 1)
+              row.copy(xr + a + off, b - a);
+            else
+              row.strided(xr + a * s.stride_w + off, s.stride_w, b - a);
+            row.zeros(ow1 - b);
+          }
+          j += len;
+        }
+      }
+      row.zeros(pad);
+    }
+  };
+}
+
+}  // namespace onyx::cpu

@@ -1,0 +1,73 @@
+// Packed single-precision GEMM of the cpu target with the epilogue fused into the store:
+//   C[M, N] = A[M, K] · B[K, N]  (+ bias[i] per row)  (+ Z[i, j])  then the activation,
+// where A (the weights: conv filters as [M, C·KH·KW]) is packed once, when the engine is loaded, and B (the
+// activations, or the im2col of an image computed on the fly) is packed per block of columns by the caller's
+// packer. Every element of C is written exactly once, from registers, with bias, residual and ReLU already applied
+// (other activations run on the tile while it is in L1). Compared with BLAS + a separate epilogue pass this saves
+// the zeroing pass BLAS makes for beta = 0, the re-read of C for the epilogue, the im2col buffer, and repacking
+// the weights on every call: the layers that are memory-bound on a 2-core machine (ResNet's 1x1 convs with
+// K = 64..256 over 56x56 images) stop being so.
+//
+// Columns may span several images laid side by side (a batch of small images as one product): column j is image
+// j / cols_per_image, position j % cols_per_image, and row i of image n lives at
+// C + n * image_stride + i * cols_per_image + position (the NCHW layout of a conv output). A single image is the
+// case cols_per_image = N.
+//
+// AVX-512F only (pgemm_available()); callers keep their BLAS path for other machines.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "kernels_internal.h"
+
+namespace onyx::cpu {
+
+inline constexpr int64_t kPgemmMR = 8;   // rows of a register tile (one broadcast each)
+inline constexpr int64_t kPgemmNR = 48;  // columns of a register tile (three 16-float vectors)
+
+// Whether this machine runs the packed GEMM (AVX-512F).
+bool pgemm_available();
+
+// A packed in panels of kPgemmMR rows: panel p holds rows [p*MR, p*MR + MR) as [K][MR] (rows past M are zero).
+class PackedA {
+ public:
+  // a: [m, k] row-major with row pitch lda.
+  PackedA(const float* a, int64_t m, int64_t k, int64_t lda);
+  int64_t m() const { return m_; }
+  int64_t k() const { return k_; }
+  const float* panel(int64_t p) const { return data_.get() + p * k_ * kPgemmMR; }
+
+ private:
+  int64_t m_ = 0, k_ = 0;
+  std::unique_ptr<float[], void (*)(float*)> data_{nullptr, nullptr};
+};
+
+// Writes columns [j0, j0 + nc) of rows [0, K) of B into dst as ceil(nc / NR) panels of [K][NR] floats, padding
+// the columns past nc with zeros.
+using PackB = std::function<void(int64_t j0, int64_t nc, float* dst)>;
+
+struct PgemmOut {
+  float* c = nullptr;
+  const float* bias = nullptr;  // [M] or null
+  const float* z = nullptr;     // residual laid out like C, or null
+  int64_t cols_per_image = 0;   // N for one image
+  int64_t image_stride = 0;     // floats between images of C (and Z)
+  Activation act;
+};
+
+// C = epilogue(A · B) over all N columns, split over the onyx pool.
+void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out);
+
+// Helpers to build PackB for the common sources. Rows of B are k = (c, kh, kw) of a 2-D convolution's im2col
+// (c only, for a pointwise conv); images are NCHW with `image_floats` floats apart.
+struct ConvSource {
+  const float* x = nullptr;
+  int64_t channels = 0, image_floats = 0;
+  int64_t h = 0, w = 0, oh = 0, ow = 0, kh = 1, kw = 1;
+  int64_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1, pad_top = 0, pad_left = 0;
+};
+PackB pack_conv_columns(const ConvSource& s);
+
+}  // namespace onyx::cpu
