@@ -218,6 +218,15 @@ TEST(EngineMemoryPlan, ArenaReusesSpaceAndSizesForMaxShapes) {
   EXPECT_EQ(dyn->summary().memory[0].arena_bytes, 0u);
   EXPECT_EQ(dyn->summary().memory[0].dynamic_tensors, 4u);
   EXPECT_EQ(dyn->summary().num_native_nodes, 3u);
+  // ... until a run gives the input shapes: then they are planned for those shapes, with the same reuse (the
+  // loaded plan's graph has no types for intermediate values: the plan infers them).
+  auto ctx = dyn->create_execution_context();
+  EXPECT_EQ(ctx->arena_bytes(), 0u);
+  std::vector<float> x = iota_input(64 * 4, 0.1f);
+  ctx->set_input_shape("x", {64, 4});
+  ctx->set_tensor_address("x", x.data(), x.size() * sizeof(float));
+  ctx->execute();
+  EXPECT_EQ(ctx->arena_bytes(), 2u * 1024u);
 }
 
 // f = Identity(Relu(x)) is a view of the Relu output's arena slot; z = x - x (a cpu kernel) then reuses that
