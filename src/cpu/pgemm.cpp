@@ -169,20 +169,36 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
 
 namespace {
 
+#define ONYX_AVX512 __attribute__((target("avx512f")))
+
+// dst[0, l) = src[0, l) (l small: one masked load/store per 16 floats, no call).
+ONYX_AVX512 inline void copy_floats(float* dst, const float* src, int64_t l) {
+  for (; l >= 16; l -= 16, dst += 16, src += 16) _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
+  if (l > 0) {
+    const __mmask16 m = static_cast<__mmask16>((1u << l) - 1u);
+    _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+  }
+}
+
+ONYX_AVX512 inline void zero_floats(float* dst, int64_t l) {
+  for (; l >= 16; l -= 16, dst += 16) _mm512_storeu_ps(dst, _mm512_setzero_ps());
+  if (l > 0) _mm512_mask_storeu_ps(dst, static_cast<__mmask16>((1u << l) - 1u), _mm512_setzero_ps());
+}
+
 // Writes one row k of B, column by column in runs, straight into the panel layout ([K][NR] per panel).
 class PanelRow {
  public:
   PanelRow(float* dst, int64_t k, int64_t K) : base_(dst + k * NR), panel_stride_(K * NR) {}
-  void copy(const float* src, int64_t len) {
+  ONYX_AVX512 void copy(const float* src, int64_t len) {
     while (len > 0) {
       const int64_t l = std::min(len, NR - lane_);
-      std::memcpy(base_ + q_ * panel_stride_ + lane_, src, static_cast<size_t>(l) * sizeof(float));
+      copy_floats(base_ + q_ * panel_stride_ + lane_, src, l);
       advance(l);
       src += l;
       len -= l;
     }
   }
-  void strided(const float* src, int64_t stride, int64_t len) {
+  ONYX_AVX512 void strided(const float* src, int64_t stride, int64_t len) {
     while (len > 0) {
       const int64_t l = std::min(len, NR - lane_);
       float* d = base_ + q_ * panel_stride_ + lane_;
@@ -192,10 +208,10 @@ class PanelRow {
       len -= l;
     }
   }
-  void zeros(int64_t len) {
+  ONYX_AVX512 void zeros(int64_t len) {
     while (len > 0) {
       const int64_t l = std::min(len, NR - lane_);
-      std::memset(base_ + q_ * panel_stride_ + lane_, 0, static_cast<size_t>(l) * sizeof(float));
+      zero_floats(base_ + q_ * panel_stride_ + lane_, l);
       advance(l);
       len -= l;
     }
@@ -211,51 +227,53 @@ class PanelRow {
   int64_t q_ = 0, lane_ = 0;
 };
 
+ONYX_AVX512 void pack_conv_block(const ConvSource& s, int64_t j0, int64_t nc, float* dst) {
+  const int64_t khw = s.kh * s.kw, K = s.channels * khw, osz = s.oh * s.ow;
+  const int64_t panels = (nc + NR - 1) / NR, pad = panels * NR - nc;
+  const bool pointwise = khw == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
+                         s.oh == s.h && s.ow == s.w;
+  const int64_t end = j0 + nc;
+  for (int64_t k = 0; k < K; ++k) {
+    const int64_t c = k / khw, ki = (k % khw) / s.kw, kj = k % s.kw;
+    PanelRow row(dst, k, K);
+    int64_t j = j0;
+    if (pointwise) {
+      while (j < end) {
+        const int64_t img = j / osz, p = j % osz, len = std::min(end - j, osz - p);
+        row.copy(s.x + img * s.image_floats + c * osz + p, len);
+        j += len;
+      }
+    } else {
+      const int64_t off = kj * s.dil_w - s.pad_left;  // iw = ow * stride_w + off
+      const int64_t lo = off >= 0 ? 0 : (-off + s.stride_w - 1) / s.stride_w;
+      const int64_t hi = std::min(s.w - 1 - off < 0 ? -1 : (s.w - 1 - off) / s.stride_w, s.ow - 1);
+      while (j < end) {
+        const int64_t img = j / osz, p = j % osz, oh = p / s.ow, ow0 = p % s.ow;
+        const int64_t len = std::min(end - j, s.ow - ow0), ow1 = ow0 + len;  // [ow0, ow1)
+        const int64_t ih = oh * s.stride_h - s.pad_top + ki * s.dil_h;
+        if (ih < 0 || ih >= s.h || hi < lo) {
+          row.zeros(len);
+        } else {
+          const float* xr = s.x + img * s.image_floats + (c * s.h + ih) * s.w;
+          const int64_t a = std::clamp(lo, ow0, ow1), b = std::max(a, std::clamp(hi + 1, ow0, ow1));  // valid [a, b)
+          row.zeros(a - ow0);
+          if (s.stride_w == 1)
+            row.copy(xr + a + off, b - a);
+          else
+            row.strided(xr + a * s.stride_w + off, s.stride_w, b - a);
+          row.zeros(ow1 - b);
+        }
+        j += len;
+      }
+    }
+    row.zeros(pad);
+  }
+}
+
 }  // namespace
 
 PackB pack_conv_columns(const ConvSource& s) {
-  return [s](int64_t j0, int64_t nc, float* dst) {
-    const int64_t khw = s.kh * s.kw, K = s.channels * khw, osz = s.oh * s.ow;
-    const int64_t panels = (nc + NR - 1) / NR, pad = panels * NR - nc;
-    const bool pointwise = khw == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 && s.pad_left == 0 &&
-                           s.oh == s.h && s.ow == s.w;
-    const int64_t end = j0 + nc;
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t c = k / khw, ki = (k % khw) / s.kw, kj = k % s.kw;
-      PanelRow row(dst, k, K);
-      int64_t j = j0;
-      if (pointwise) {
-        while (j < end) {
-          const int64_t img = j / osz, p = j % osz, len = std::min(end - j, osz - p);
-          row.copy(s.x + img * s.image_floats + c * osz + p, len);
-          j += len;
-        }
-      } else {
-        const int64_t off = kj * s.dil_w - s.pad_left;  // iw = ow * stride_w + off
-        const int64_t lo = off >= 0 ? 0 : (-off + s.stride_w - 1) / s.stride_w;
-        const int64_t hi = std::min(s.w - 1 - off < 0 ? -1 : (s.w - 1 - off) / s.stride_w, s.ow - 1);
-        while (j < end) {
-          const int64_t img = j / osz, p = j % osz, oh = p / s.ow, ow0 = p % s.ow;
-          const int64_t len = std::min(end - j, s.ow - ow0), ow1 = ow0 + len;  // [ow0, ow1)
-          const int64_t ih = oh * s.stride_h - s.pad_top + ki * s.dil_h;
-          if (ih < 0 || ih >= s.h || hi < lo) {
-            row.zeros(len);
-          } else {
-            const float* xr = s.x + img * s.image_floats + (c * s.h + ih) * s.w;
-            const int64_t a = std::clamp(lo, ow0, ow1), b = std::max(a, std::clamp(hi + 1, ow0, ow1));  // valid [a, b)
-            row.zeros(a - ow0);
-            if (s.stride_w == 1)
-              row.copy(xr + a + off, b - a);
-            else
-              row.strided(xr + a * s.stride_w + off, s.stride_w, b - a);
-            row.zeros(ow1 - b);
-          }
-          j += len;
-        }
-      }
-      row.zeros(pad);
-    }
-  };
+  return [s](int64_t j0, int64_t nc, float* dst) { pack_conv_block(s, j0, nc, dst); };
 }
 
 }  // namespace onyx::cpu
