@@ -134,9 +134,11 @@ void run_pad(KernelContext& ctx) {
     const int64_t inner = out_dims[rank - 1];
     const int64_t in_inner = x.dim(rank - 1);
     const int64_t begin = pads[rank - 1].first;
-    // Source index of each position of the last axis (-1: fill).
-    std::vector<int64_t> last(static_cast<size_t>(inner));
-    for (int64_t j = 0; j < inner; ++j) last[static_cast<size_t>(j)] = map_coord(j - begin, in_inner, mode);
+    // Source index of each position of the last axis (-1: fill). A Tensor, so the table (8 bytes per position,
+    // more than the output itself for 1-byte dtypes) passes the same memory limits as any tensor.
+    Tensor table(DType::kInt64, {inner});
+    int64_t* last = table.data<int64_t>();
+    for (int64_t j = 0; j < inner; ++j) last[j] = map_coord(j - begin, in_inner, mode);
     const int64_t rows = out.numel() / inner;
     std::vector<int64_t> counter(rank, 0);
     for (int64_t row = 0; row < rows; ++row) {
@@ -155,7 +157,7 @@ void run_pad(KernelContext& ctx) {
         std::fill_n(o, inner, value);
       } else {
         for (int64_t j = 0; j < inner; ++j) {
-          const int64_t s = last[static_cast<size_t>(j)];
+          const int64_t s = last[j];
           o[j] = s < 0 ? value : src[in_off + s];
         }
       }

@@ -1,3 +1,4 @@
+#include "onyx/limits.h"
 #include "shape_ops_test_util.h"
 
 namespace onyx {
@@ -19,6 +20,19 @@ TEST(Pad, ModesWithPadsWiderThanTheInput) {
   EXPECT_EQ(pad1d("edge", {2, 1}), (std::vector<float>{1, 1, 1, 2, 3, 3}));
   EXPECT_EQ(pad1d("reflect", {4, 3}), (std::vector<float>{1, 2, 3, 2, 1, 2, 3, 2, 1, 2}));
   EXPECT_EQ(pad1d("wrap", {4, 2}), (std::vector<float>{3, 1, 2, 3, 1, 2, 3, 1, 2}));
+}
+
+TEST(Pad, IndexTableCountsAgainstTheTensorLimit) {
+  // A uint8 output of 1000 bytes is under a 4000-byte limit, but the kernel's index table of the last axis
+  // (8 bytes per position) is not: refused, not allocated.
+  const uint64_t saved = limits().max_tensor_bytes;
+  limits().max_tensor_bytes = 4000;
+  Tensor x(DType::kUInt8, {4});
+  test::SingleOp op{.op_type = "Pad", .opset = 19, .inputs = {x, i64({0, 996})}};
+  test::expect_bad_input(op, "");
+  limits().max_tensor_bytes = 1 << 20;
+  EXPECT_EQ(op.run()[0].dims(), (std::vector<int64_t>{1000}));
+  limits().max_tensor_bytes = saved;
 }
 
 TEST(Pad, NegativePadsCrop) {
