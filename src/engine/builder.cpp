@@ -105,7 +105,7 @@ std::pair<std::string, ShapeRange> parse_profile_arg(const std::string& text) {
 uint64_t BuilderConfig::options_hash() const {
   std::string s = std::string(target_name(target)) + "|" + std::to_string(static_cast<int>(precision)) + "|" +
                   std::to_string(workspace_limit) + "|" + std::to_string(optimization_level) + "|" +
-                  std::to_string(passes.max_rewrites) + "|";
+                  std::to_string(passes.max_rewrites) + "|" + (strongly_typed ? "typed|" : "");
   for (const std::string& d : passes.disabled) s += "-" + d + ",";
   for (const auto& [name, p] : layer_precisions) s += "@" + name + "=" + std::to_string(static_cast<int>(p)) + ",";
   for (const OptimizationProfile& p : profiles) {
@@ -222,7 +222,8 @@ uint64_t align64(uint64_t n) {
 }  // namespace
 
 // Lifetimes + first-fit placement, largest first.
-MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes) {
+MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes,
+                       const std::map<std::string, DType>* storage) {
   MemoryPlan plan;
   plan.by_value.resize(d.values.size());
   const int n = static_cast<int>(d.steps.size());
@@ -250,7 +251,11 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     if (first[id] < 0) continue;
     const Value* v = d.values[id];
     auto it = shapes.find(v->name());
-    const DType dt = v->type.dtype;
+    DType dt = v->type.dtype;
+    if (storage) {
+      auto st = storage->find(v->name());
+      if (st != storage->end()) dt = st->second;
+    }
     if (it == shapes.end() || dt == DType::kString || dt == DType::kUndefined || !v->type.is_tensor()) {
       ++plan.dynamic_tensors;
       continue;
@@ -302,6 +307,12 @@ std::string build_plan(Model model, const BuilderConfig& config) {
     fail_unsupported("target cpu has no per-layer precision (--layer-precision is for the cuda target)");
   if (config.target == Target::kCpu && config.precision != Precision::kFp32)
     fail_unsupported("target cpu builds fp32 plans only (the model's own dtypes); fp16 is not supported");
+  if (config.strongly_typed && config.precision != Precision::kFp32)
+    fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
+                   "combined with --fp16, --bf16, --tf32 or --precision");
+  if (config.strongly_typed && !config.layer_precisions.empty())
+    fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
+                   "combined with --layer-precision");
   if (config.optimization_level < 0 || config.optimization_level > 3)
     fail_bad_input("optimization level ", config.optimization_level, " is outside 0..3");
   prepare_model(model);
@@ -314,9 +325,10 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   Json kernels = Json::array();
   uint32_t gpu_arch = 0;
   std::vector<std::string> target_kernels;  // GPU targets: per node, the layer's kernel or "host"
+  CudaStorage cuda_storage;                 // cuda: activation storage dtypes, weights converted at build
   if (config.target == Target::kCuda) {
     std::string cuda_meta;
-    target_kernels = cuda_select_layers(model, config, cuda_meta, gpu_arch);
+    target_kernels = cuda_select_layers(model, config, cuda_meta, gpu_arch, &cuda_storage);
     meta["cuda"] = cuda_meta;
     for (const std::string& k : target_kernels) kernels.push_back(k);
   } else {
@@ -358,7 +370,7 @@ std::string build_plan(Model model, const BuilderConfig& config) {
         view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
     }
     for (size_t p = 0; p < shapes.size(); ++p) {
-      const MemoryPlan mp = plan_memory(view, shapes[p]);
+      const MemoryPlan mp = plan_memory(view, shapes[p], &cuda_storage.values);
       if (config.workspace_limit > 0 && mp.arena_bytes > config.workspace_limit)
         fail_bad_input("workspace limit of ", config.workspace_limit, " bytes is too small: profile ", p,
                        " needs an arena of ", mp.arena_bytes, " bytes");
@@ -385,7 +397,8 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   meta["output_max_dims"] = io_max;
   meta["config"] = {{"precision", static_cast<int>(config.precision)},
                     {"workspace_limit", config.workspace_limit},
-                    {"optimization_level", config.optimization_level}};
+                    {"optimization_level", config.optimization_level},
+                    {"strongly_typed", config.strongly_typed}};
 
   // Weights: numeric top-level initializers move to the weights section; the graph keeps them as typed
   // inputs.
@@ -395,16 +408,20 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   std::vector<Value*> inits = g.initializers;
   g.initializers.clear();
   for (Value* v : inits) {
-    const Tensor& t = *v->initializer;
-    if (t.dtype() == DType::kString) {
+    const Tensor& model_t = *v->initializer;
+    if (model_t.dtype() == DType::kString) {
       g.initializers.push_back(v);
       continue;
     }
+    // cuda: a weight every consumer reads in one other dtype (fp16/bf16 layers) is stored converted; the graph
+    // keeps the model's dtype for it (layers map it like a float32 activation), the weights table the stored one.
+    auto conv = cuda_storage.weights.find(v->name());
+    const Tensor t = conv == cuda_storage.weights.end() ? model_t : model_t.cast(conv->second);
     const size_t offset = weights.size();
     weights.append(static_cast<const char*>(t.raw_data()), t.nbytes());
     weights.resize(align64(weights.size()), '\0');
     wtable.push_back({v->name(), static_cast<int>(t.dtype()), t.dims(), offset, t.nbytes()});
-    v->type = TypeInfo::tensor(t.dtype(), Shape::from_dims(t.dims()));
+    v->type = TypeInfo::tensor(model_t.dtype(), Shape::from_dims(t.dims()));
     v->initializer.reset();
     if (std::find(g.inputs.begin(), g.inputs.end(), v) == g.inputs.end()) g.inputs.push_back(v);
     moved.insert(v);

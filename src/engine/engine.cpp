@@ -201,6 +201,14 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       d->profiles.push_back(std::move(p));
     }
     // Memory plans.
+    if (meta.contains("config") && meta["config"].is_object()) {
+      const Json& c = meta["config"];
+      static const char* const kNames[] = {"fp32", "fp16", "bf16", "tf32"};
+      const int p = c.value("precision", 0);
+      if (p < 0 || p > 3) bad("precision ", p);
+      d->precision = kNames[p];
+      d->strongly_typed = c.value("strongly_typed", false);
+    }
     const auto& memory = meta.at("memory");
     if (!memory.is_array() || memory.size() != std::max<size_t>(1, d->profiles.size())) bad("memory plans");
     for (const Json& jm : memory) {
@@ -323,6 +331,8 @@ PlanSummary Engine::summary() const {
   s.options_hash = d.header.options_hash;
   s.file_bytes = d.buffer.size;
   s.weights_bytes = d.weights_bytes;
+  s.precision = d.precision;
+  s.strongly_typed = d.strongly_typed;
   s.num_nodes = d.steps.size();
   std::vector<std::pair<std::string, std::string>> layers;  // GPU targets: (kernel, precision) per step
   if (d.target) layers = d.target->layer_info();
