@@ -808,9 +808,12 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
       }
     }
     if (restart) continue;
+    // Small weights (scales, biases, norms: < 1024 elements) stay in the model's dtype and are converted at load as
+    // before: that costs nothing and keeps every float value a layer might look at on the host exact.
     for (const auto& [v, wants] : weight_wants)
       if (!weight_kept.count(v) && wants.size() == 1 && *wants.begin() != v->initializer->dtype() &&
-          is_float_dtype(*wants.begin()) && is_float_dtype(v->initializer->dtype()))
+          is_float_dtype(*wants.begin()) && is_float_dtype(v->initializer->dtype()) &&
+          v->initializer->numel() >= 1024)
         st.weights[v->name()] = *wants.begin();
     if (storage) *storage = std::move(st);
     Json names = Json::array();
