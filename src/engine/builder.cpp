@@ -303,16 +303,16 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   if (!model.graph) fail_bad_input("build: no model");
   if (config.target != Target::kCpu && config.target != Target::kCuda)
     fail_unsupported("target ", target_name(config.target), " is not available in this build (targets: cpu, cuda)");
-  if (config.target == Target::kCpu && !config.layer_precisions.empty())
-    fail_unsupported("target cpu has no per-layer precision (--layer-precision is for the cuda target)");
-  if (config.target == Target::kCpu && config.precision != Precision::kFp32)
-    fail_unsupported("target cpu builds fp32 plans only (the model's own dtypes); fp16 is not supported");
   if (config.strongly_typed && config.precision != Precision::kFp32)
     fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
                    "combined with --fp16, --bf16, --tf32 or --precision");
   if (config.strongly_typed && !config.layer_precisions.empty())
     fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
                    "combined with --layer-precision");
+  if (config.target == Target::kCpu && !config.layer_precisions.empty())
+    fail_unsupported("target cpu has no per-layer precision (--layer-precision is for the cuda target)");
+  if (config.target == Target::kCpu && config.precision != Precision::kFp32)
+    fail_unsupported("target cpu builds fp32 plans only (the model's own dtypes); fp16 is not supported");
   if (config.optimization_level < 0 || config.optimization_level > 3)
     fail_bad_input("optimization level ", config.optimization_level, " is outside 0..3");
   prepare_model(model);

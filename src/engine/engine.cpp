@@ -143,6 +143,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for_each_node_recursive_mut(g, [&](Node& n) { n.opset = opsets.at(i++).get<int64_t>(); });
     // Weights.
     std::vector<Value*> inputs = g.inputs;
+    std::vector<Value*> converted;  // cuda fp16/bf16 plans: weights stored in another dtype than the model's
     for (const Json& w : meta.at("weights")) {
       const std::string name = w.at(0).get<std::string>();
       const int32_t dt = w.at(1).get<int32_t>();
@@ -159,6 +160,14 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       auto it = std::find(inputs.begin(), inputs.end(), v);
       if (!v || it == inputs.end() || v->is_initializer()) bad("weight '", name, "' is not a graph input");
       inputs.erase(it);
+      if (v->type.is_tensor() && v->type.dtype != dtype) {
+        const auto is_float = [](DType t) {
+          return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16;
+        };
+        if (!gpu || !is_float(dtype) || !is_float(v->type.dtype))
+          bad("weight '", name, "' is stored as ", dtype_name(dtype), ", the model types it ", dtype_name(v->type.dtype));
+        converted.push_back(v);
+      }
       v->initializer = Tensor::borrow(dtype, dims, const_cast<char*>(weights.data() + offset));
       g.initializers.push_back(v);
     }
@@ -259,8 +268,21 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       d->io.push_back(std::move(t));
     }
     if (gpu) {
-      // Layers need the types of intermediate values, which the plan's model does not store.
-      infer_shapes(d->model);
+      // Layers need the types of intermediate values, which the plan's model does not store. Weights stored
+      // converted take part as the float32 values the model declares (inputs of that type, not constants).
+      const std::vector<Value*> all_inits = g.initializers, all_inputs = g.inputs;
+      std::erase_if(g.initializers,
+                    [&](Value* v) { return std::find(converted.begin(), converted.end(), v) != converted.end(); });
+      g.inputs.insert(g.inputs.end(), converted.begin(), converted.end());
+      try {
+        infer_shapes(d->model);
+      } catch (...) {
+        g.initializers = all_inits;
+        g.inputs = all_inputs;
+        throw;
+      }
+      g.initializers = all_inits;
+      g.inputs = all_inputs;
       d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
       for (const std::string& name : d->target->host_inputs())
         for (IoTensor& t : d->io)
