@@ -171,6 +171,23 @@ Model conv_model() {
   return m;
 }
 
+// Converted weights next to float32 activations in ops whose inference checks equal dtypes (what a BERT encoder
+// has: MatMul weights, an added position table): x float32[16, 64] → MatMul W[64, 64] → Add P[16, 64] → Relu → Mul x.
+Model bert_like() {
+  Model m = new_model();
+  Graph& g = *m.graph;
+  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(16), Dim(64)}));
+  Value* w = weight(g, "W", {64, 64}, 51, DType::kFloat32, 0.2f);
+  Value* pos = weight(g, "P", {16, 64}, 52, DType::kFloat32);
+  Value *mm = g.add_value("mm"), *a = g.add_value("a"), *r = g.add_value("r"), *y = g.add_value("y");
+  g.add_node("MatMul", "", {x, w}, {mm}, "fc");
+  g.add_node("Add", "", {mm, pos}, {a}, "add_pos");
+  g.add_node("Relu", "", {a}, {r}, "relu");
+  g.add_node("Mul", "", {r, x}, {y}, "gate");
+  g.outputs = {y};
+  return m;
+}
+
 Model reload(const Model& m) {
   return parse_model(serialize_model(m), "", "<test>");
 }
@@ -337,6 +354,23 @@ TEST_F(CudaTyped, Fp16PlansSizeArenaAndWeightsInFp16) {
     EXPECT_TRUE(all_close(cuda_run(*e32, "x", x, "y", stream()), want, {1e-4, 1e-3})) << "fp32 batch " << n;
     EXPECT_TRUE(all_close(cuda_run(*e16, "x", x, "y", stream()), want, {2e-2, 2e-2})) << "fp16 batch " << n;
     EXPECT_TRUE(all_close(cuda_run(*eb16, "x", x, "y", stream()), want, {1e-1, 5e-2})) << "bf16 batch " << n;
+  }
+}
+
+TEST_F(CudaTyped, ConvertedWeightsLoadNextToFloat32Activations) {
+  const Tensor x = Tensor::from_vector<float>({16, 64}, random_floats(1024, 61));
+  const std::vector<float> want = ref_run(bert_like(), "x", x);
+  for (int opt : {0, 3}) {
+    for (Precision p : {Precision::kFp16, Precision::kBf16}) {
+      BuilderConfig c = cuda_config(p);
+      c.optimization_level = opt;
+      const std::string plan = build_plan(bert_like(), c);
+      auto engine = Engine::deserialize(plan, "<bert-like>");
+      // W (4096) and P (1024) stored in half: 8 KiB + 2 KiB instead of 16 + 4.
+      EXPECT_EQ(engine->summary().weights_bytes, 8192u + 2048u) << "opt " << opt;
+      const Tol tol = p == Precision::kFp16 ? Tol{2e-2, 2e-2} : Tol{1e-1, 5e-2};
+      EXPECT_TRUE(all_close(cuda_run(*engine, "x", x, "y", stream()), want, tol)) << "opt " << opt;
+    }
   }
 }
 
