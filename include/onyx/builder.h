@@ -68,6 +68,11 @@ struct BuilderConfig {
   // Per-layer overrides (node name → precision), e.g. from --layer-precision NAME:fp32 (cuda target). A name
   // that matches no node is kBadInput at build.
   std::vector<std::pair<std::string, Precision>> layer_precisions;
+  // Strongly typed (cuda; TensorRT's strongly-typed mode): every layer runs in the dtypes the model declares (an
+  // fp16 model runs fp16, Casts decide precision, nothing is converted automatically). Combining it with a
+  // precision other than fp32 or with layer_precisions is kBadInput at build. The cpu target always computes in
+  // the model's dtypes, so the flag changes nothing there.
+  bool strongly_typed = false;
   // Ranges of dynamic inputs. Empty: dynamic inputs accept any shape and their values are left out of the
   // memory plan (allocated per run). Several profiles: each context selects one
   // (ExecutionContext::set_profile).

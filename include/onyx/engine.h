@@ -55,6 +55,8 @@ struct PlanSummary {
   uint64_t weights_bytes = 0;
   size_t num_nodes = 0;
   size_t num_native_nodes = 0;  // nodes with a target kernel (the rest run the reference kernel)
+  std::string precision = "fp32";  // the build's precision (BuilderConfig::precision)
+  bool strongly_typed = false;     // BuilderConfig::strongly_typed
   // Per profile at its max shapes: the arena (outputs of target kernels, sharing space when their lifetimes
   // do not overlap) against the sum of all activations' bytes (the footprint if each had its own buffer).
   struct Memory {

@@ -1,5 +1,5 @@
 // onyx build M -o P [--target cpu] [--profile NAME:MIN:OPT:MAX ...] [--workspace BYTES] [--opt-level N]
-// [--timing-cache FILE] [--disable-pass P] [--dump-graph-after P] [--max-rewrites N]: builds a plan file (docs/plan-format.md) for the engine of a target.
+// [--fp16|--bf16|--tf32|--strongly-typed] [--layer-precision NAME:P] [--timing-cache FILE] [--disable-pass P] [--dump-graph-after P] [--max-rewrites N]: builds a plan file (docs/plan-format.md) for the engine of a target.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -21,7 +21,7 @@ struct BuildOpts {
   std::vector<std::string> disabled_passes;
   std::string dump_after;
   int64_t max_rewrites = -1;
-  bool fp16 = false, bf16 = false, tf32 = false;
+  bool fp16 = false, bf16 = false, tf32 = false, strongly_typed = false;
   std::vector<std::string> layer_precisions;  // NAME:PRECISION
 };
 
@@ -34,6 +34,14 @@ int run_build(const BuildOpts& o) {
   if (o.fp16) config.precision = Precision::kFp16;
   if (o.bf16) config.precision = Precision::kBf16;
   if (o.tf32) config.precision = Precision::kTf32;
+  if (o.strongly_typed) {
+    // Checked before the model is read (build_plan checks again for API callers).
+    if (o.fp16 || o.bf16 || o.tf32 || config.precision != Precision::kFp32)
+      fail_bad_input("--strongly-typed takes the precision the model declares: drop --fp16/--bf16/--tf32/--precision");
+    if (!o.layer_precisions.empty())
+      fail_bad_input("--strongly-typed takes the precision the model declares: drop --layer-precision");
+    config.strongly_typed = true;
+  }
   for (const std::string& lp : o.layer_precisions) {
     const size_t colon = lp.rfind(':');
     if (colon == std::string::npos || colon == 0)
@@ -96,6 +104,9 @@ void add_build_command(CLI::App& app) {
   sub->add_flag("--fp16", o->fp16, "Same as --precision fp16 (weights and activations in half; fp32 statistics)");
   sub->add_flag("--bf16", o->bf16, "Same as --precision bf16");
   sub->add_flag("--tf32", o->tf32, "Same as --precision tf32 (TF32 tensor cores for float32 matmul/conv)");
+  sub->add_flag("--strongly-typed", o->strongly_typed,
+                "Run every layer in the dtypes the model declares (fp16 model → fp16; Casts and Q/DQ as written; "
+                "no automatic conversion). Not with --fp16/--bf16/--tf32/--layer-precision");
   sub->add_option("--layer-precision", o->layer_precisions,
                   "Per-node precision override NAME:fp32|tf32|fp16|bf16 (cuda; repeatable; NAME as in the optimized "
                   "graph, see onyx inspect plan)");

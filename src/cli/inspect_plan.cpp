@@ -38,6 +38,8 @@ int inspect_plan(const PlanOpts& o) {
     j["weights_bytes"] = s.weights_bytes;
     j["nodes"] = s.num_nodes;
     j["native_nodes"] = s.num_native_nodes;
+    j["precision"] = s.precision;
+    j["strongly_typed"] = s.strongly_typed;
     j["load_seconds"] = load_s;
     auto mem = nlohmann::ordered_json::array();
     for (const auto& m : s.memory)
@@ -61,6 +63,8 @@ int inspect_plan(const PlanOpts& o) {
             << "    Format version " << s.format_version << ", built by onyx " << s.onyx_version
             << ", target " << target_name(s.target) << ", options hash " << std::hex << s.options_hash
             << std::dec << "\n"
+            << "    Built " << (s.strongly_typed ? std::string("strongly typed (the model's dtypes)") : "with precision " + s.precision)
+            << "\n"
             << "    Weights: " << mib(s.weights_bytes) << "\n\n";
   std::cout << "    ---- io tensors ----\n";
   for (const IoTensor& t : engine->io_tensors()) {

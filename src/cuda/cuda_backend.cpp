@@ -1,7 +1,8 @@
 // The `cuda` backend of the Runner registry (`onyx run --backends cuda,cuda:fp16`, `onyx conformance --backend
 // cuda`): builds a cuda engine in memory from the model (no profiles: dynamic inputs take any shape) and runs it
 // through one execution context, staging host inputs through pinned buffers on the runner's stream.
-// Options: fp32 (default, strict), tf32, fp16, bf16, graph (CUDA graph capture).
+// Options: fp32 (default, strict), tf32, fp16, bf16, typed (strongly typed: the model's dtypes), graph (CUDA graph
+// capture).
 #include <chrono>
 #include <cstring>
 
@@ -18,8 +19,8 @@ namespace {
 
 class CudaRunner : public Runner {
  public:
-  CudaRunner(ModelLoader loader, std::string name, Precision p, bool graph)
-      : Runner(std::move(name)), loader_(std::move(loader)), precision_(p), graph_(graph) {}
+  CudaRunner(ModelLoader loader, std::string name, Precision p, bool graph, bool strongly_typed = false)
+      : Runner(std::move(name)), loader_(std::move(loader)), precision_(p), graph_(graph), typed_(strongly_typed) {}
   // Over a loaded cuda plan (`onyx bench P.plan`, `onyx run P.plan`): the plan fixes the precision.
   CudaRunner(std::shared_ptr<const Engine> engine, std::string name)
       : Runner(std::move(name)), precision_(Precision::kFp32), graph_(false), plan_engine_(std::move(engine)) {}
@@ -55,6 +56,7 @@ class CudaRunner : public Runner {
       BuilderConfig config;
       config.target = Target::kCuda;
       config.precision = precision_;
+      config.strongly_typed = typed_;
       engine_ = build_engine(std::move(*model), config);
     }
     context_ = engine_->create_execution_context();
@@ -162,6 +164,7 @@ class CudaRunner : public Runner {
   ModelLoader loader_;
   Precision precision_;
   bool graph_;
+  bool typed_ = false;
   bool no_transfers_ = false;
   NamedTensors last_out_;
   size_t free_before_ = 0;
@@ -178,23 +181,29 @@ class CudaRunner : public Runner {
 const bool kCudaRegistered = [] {
   register_backend(
       {.name = "cuda",
-       .description = "cuda engine (options: fp32, tf32, fp16, bf16, graph; e.g. cuda:fp16)",
+       .description = "cuda engine (options: fp32, tf32, fp16, bf16, typed (strongly typed), graph; e.g. cuda:fp16)",
        .unavailable_reason = []() -> std::string {
          if (cuda_devices().empty()) return "no usable CUDA device (" + cuda_status() + ")";
          return "";
        },
        .make = [](ModelLoader loader, const BackendSpec& spec) -> std::unique_ptr<Runner> {
          Precision p = Precision::kFp32;
-         bool graph = false;
+         bool graph = false, typed = false, precision_given = false;
          for (const std::string& o : spec.options) {
-           if (o == "graph")
+           if (o == "graph") {
              graph = true;
-           else if (o == "fp32" || o == "tf32" || o == "fp16" || o == "bf16")
+           } else if (o == "typed") {
+             typed = true;
+           } else if (o == "fp32" || o == "tf32" || o == "fp16" || o == "bf16") {
              p = parse_precision(o);
-           else
-             fail_bad_input("backend 'cuda': unknown option '", o, "' (fp32, tf32, fp16, bf16, graph)");
+             precision_given = true;
+           } else {
+             fail_bad_input("backend 'cuda': unknown option '", o, "' (fp32, tf32, fp16, bf16, typed, graph)");
+           }
          }
-         return std::make_unique<CudaRunner>(std::move(loader), spec.text, p, graph);
+         if (typed && precision_given)
+           fail_bad_input("backend '", spec.text, "': 'typed' runs the model's own dtypes; drop the precision option");
+         return std::make_unique<CudaRunner>(std::move(loader), spec.text, p, graph, typed);
        }});
   register_plan_runner_factory(static_cast<int>(Target::kCuda),
                                [](std::shared_ptr<const Engine> engine, std::string name) -> std::unique_ptr<Runner> {

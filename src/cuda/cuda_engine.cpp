@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -65,6 +66,22 @@ std::vector<bool> classify_host(const Graph& g, const std::unordered_set<const V
   return out;
 }
 
+bool is_op(const Node& n, const char* op) {
+  return (n.domain.empty() || n.domain == "ai.onnx") && n.op_type == op;
+}
+
+// A node of the model's quantized region: an input comes from DequantizeLinear or an output feeds QuantizeLinear.
+bool in_qdq_region(const Node& n) {
+  if (is_op(n, "QuantizeLinear") || is_op(n, "DequantizeLinear")) return false;  // fp32 layers anyway
+  for (const Value* v : n.inputs())
+    if (v && v->producer() && is_op(*v->producer(), "DequantizeLinear")) return true;
+  for (const Value* v : n.outputs())
+    if (v)
+      for (const auto& [c, slot] : v->uses())
+        if (c && is_op(*c, "QuantizeLinear")) return true;
+  return false;
+}
+
 uint32_t device_arch() {
   const DeviceLimits& l = current_device_limits();
   return static_cast<uint32_t>(l.sm_major * 10 + l.sm_minor);
@@ -86,7 +103,8 @@ Precision precision_of(const std::string& s) {
 }
 
 // The LayerBuild of a node of `g`; host_vals: host values by pointer.
-LayerBuild make_build(const Node& n, const std::unordered_set<const Value*>& host_vals, Precision p) {
+LayerBuild make_build(const Node& n, const std::unordered_set<const Value*>& host_vals, Precision p,
+                      bool strongly_typed) {
   LayerBuild b;
   b.node = &n;
   b.schema = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
@@ -96,6 +114,7 @@ LayerBuild make_build(const Node& n, const std::unordered_set<const Value*>& hos
     b.host_values.push_back(v && host_vals.count(v) > 0);
   }
   b.precision = p;
+  b.strongly_typed = strongly_typed;
   return b;
 }
 
@@ -705,7 +724,7 @@ std::unique_ptr<TargetContext> CudaEngine::create_context(const EngineData& d) c
 // ---- hooks -------------------------------------------------------------------------------------------------
 
 std::vector<std::string> cuda_select_layers(const Model& model, const BuilderConfig& config, std::string& cuda_meta,
-                                            uint32_t& gpu_arch) {
+                                            uint32_t& gpu_arch, CudaStorage* storage) {
   using namespace cuda;
   if (cuda_devices().empty())
     fail_unsupported("target cuda: no usable CUDA device (", cuda_status(),
@@ -733,19 +752,48 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     Json layers = Json::array();
     size_t i = 0;
     bool restart = false;
+    // Storage decisions: activation dtypes, and per weight the dtypes its device consumers read it in (a weight
+    // read on the host, by a host node or by a factory's constant() stays in the model's dtype).
+    CudaStorage st;
+    std::map<const Value*, std::set<DType>> weight_wants;
+    std::set<const Value*> weight_kept;
+    for (const Value* v : g.outputs) weight_kept.insert(v);
     for (const auto& n : g.nodes()) {
       if (host_nodes[i++]) {
         kernels.push_back("host");
         layers.push_back({"host", ""});
+        for (const Value* v : n->inputs())
+          if (v) weight_kept.insert(v);
         continue;
       }
       auto it = overrides.find(n->name);
-      const Precision p = it != overrides.end() ? it->second : config.precision;
-      const LayerBuild b = make_build(*n, host_vals, p);
+      Precision p = it != overrides.end() ? it->second : config.precision;
+      // Weakly typed fp16/bf16: a node fed by DequantizeLinear or feeding QuantizeLinear is part of the model's
+      // quantized region and stays in fp32, like the Q/DQ layers themselves (their rounding is the model's).
+      if (it == overrides.end() && (p == Precision::kFp16 || p == Precision::kBf16) && in_qdq_region(*n))
+        p = Precision::kFp32;
+      const LayerBuild b = make_build(*n, host_vals, p, config.strongly_typed);
       try {
         std::unique_ptr<Layer> l = create_layer(b);
         kernels.push_back(l->kernel());
         layers.push_back({l->kernel(), std::string(precision_name(l->precision()))});
+        for (size_t k = 0; k < n->num_outputs(); ++k) {
+          const Value* v = n->output(k);
+          if (v && k < b.output_dtypes.size() && b.output_dtypes[k] != DType::kUndefined &&
+              b.output_dtypes[k] != v->type.dtype)
+            st.values[v->name()] = b.output_dtypes[k];
+        }
+        const std::vector<int> hi = l->host_inputs();
+        for (size_t k = 0; k < n->num_inputs(); ++k) {
+          const Value* v = n->input(k);
+          if (!v || !v->is_initializer()) continue;
+          const bool on_host = std::find(hi.begin(), hi.end(), static_cast<int>(k)) != hi.end() ||
+                               (k < b.constant_read.size() && b.constant_read[k]);
+          if (on_host || k >= b.input_dtypes.size() || b.input_dtypes[k] == DType::kUndefined)
+            weight_kept.insert(v);
+          else
+            weight_wants[v].insert(b.input_dtypes[k]);
+        }
       } catch (const Error& e) {
         for (size_t k : b.wants_host) {
           const Value* v = n->input(k);
@@ -760,10 +808,22 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
       }
     }
     if (restart) continue;
+    // Small weights (scales, biases, norms: < 1024 elements) stay in the model's dtype and are converted at load as
+    // before: that costs nothing and keeps every float value a layer might look at on the host exact.
+    for (const auto& [v, wants] : weight_wants)
+      if (!weight_kept.count(v) && wants.size() == 1 && *wants.begin() != v->initializer->dtype() &&
+          is_float_dtype(*wants.begin()) && is_float_dtype(v->initializer->dtype()) &&
+          v->initializer->numel() >= 1024)
+        st.weights[v->name()] = *wants.begin();
+    if (storage) *storage = std::move(st);
     Json names = Json::array();
     for (const Value* v : g.inputs)
       if (host_io.count(v)) names.push_back(v->name());
-    cuda_meta = Json{{"layers", layers}, {"device", device_name()}, {"host_inputs", names}}.dump();
+    cuda_meta = Json{{"layers", layers},
+                     {"device", device_name()},
+                     {"host_inputs", names},
+                     {"strongly_typed", config.strongly_typed}}
+                    .dump();
     return kernels;
   }
 }
@@ -811,6 +871,7 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
   std::vector<bool> host_nodes;
   for (const EngineData::Step& st : d.steps) host_nodes.push_back(!st.device);
   const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
+  const bool strongly_typed = meta.value("strongly_typed", false);
   e->steps.resize(d.steps.size());
   for (size_t s = 0; s < d.steps.size(); ++s) {
     StepInfo& si = e->steps[s];
@@ -819,7 +880,7 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
     si.precision_name = layers[s].at(1).get<std::string>();
     if (!si.device) continue;
     si.precision = precision_of(si.precision_name);
-    si.build = make_build(*d.steps[s].node, host_vals, si.precision);
+    si.build = make_build(*d.steps[s].node, host_vals, si.precision, strongly_typed);
     std::unique_ptr<Layer> l = create_layer(si.build);
     if (l->kernel() != si.kernel)
       fail_bad_input(label, ": ", d.steps[s].node->describe(), " uses cuda kernel '", si.kernel,

@@ -152,20 +152,36 @@ void Layer::init(const LayerBuild& b, std::string kernel, DType float_dtype) {
   node_ = b.node;
   schema_ = b.schema;
   precision_ = b.precision;
-  float_dtype_ = float_dtype == DType::kUndefined ? precision_dtype(b.precision) : float_dtype;
-  if (float_dtype_ == DType::kFloat32 && b.precision != Precision::kTf32) precision_ = Precision::kFp32;
+  if (b.strongly_typed) {
+    // The model's dtypes, unconverted; the float dtype (and the precision shown) is the one the node declares.
+    precision_ = Precision::kFp32;
+    DType declared = DType::kUndefined;
+    for (size_t i = 0; i < b.node->num_outputs() && declared == DType::kUndefined; ++i) {
+      const Value* v = b.node->output(i);
+      if (v && v->type.is_tensor() && is_float(v->type.dtype)) declared = v->type.dtype;
+    }
+    for (size_t i = 0; i < b.input_types.size() && declared == DType::kUndefined; ++i)
+      if (is_float(b.model_dtype(i))) declared = b.model_dtype(i);
+    float_dtype_ = float_dtype != DType::kUndefined ? float_dtype
+                   : declared != DType::kUndefined  ? declared
+                                                    : DType::kFloat32;
+  } else {
+    float_dtype_ = float_dtype == DType::kUndefined ? precision_dtype(b.precision) : float_dtype;
+  }
+  if (float_dtype_ == DType::kFloat32 && precision_ != Precision::kTf32) precision_ = Precision::kFp32;
   if (float_dtype_ == DType::kFloat16) precision_ = Precision::kFp16;
   if (float_dtype_ == DType::kBFloat16) precision_ = Precision::kBf16;
+  const DType f32_storage = b.strongly_typed ? DType::kFloat32 : float_dtype_;
   b.input_dtypes.assign(b.input_types.size(), DType::kUndefined);
   for (size_t i = 0; i < b.input_types.size(); ++i) {
     const DType t = b.model_dtype(i);
-    b.input_dtypes[i] = t == DType::kFloat32 ? float_dtype_ : t;
+    b.input_dtypes[i] = t == DType::kFloat32 ? f32_storage : t;
   }
   b.output_dtypes.assign(b.node->num_outputs(), DType::kUndefined);
   for (size_t i = 0; i < b.node->num_outputs(); ++i) {
     const Value* v = b.node->output(i);
     if (!v || !v->type.is_tensor()) continue;
-    b.output_dtypes[i] = v->type.dtype == DType::kFloat32 ? float_dtype_ : v->type.dtype;
+    b.output_dtypes[i] = v->type.dtype == DType::kFloat32 ? f32_storage : v->type.dtype;
   }
 }
 

@@ -99,6 +99,12 @@ struct LayerBuild {
   mutable std::vector<size_t> wants_host;
   // The precision asked for this layer (the build's, or a --layer-precision override).
   Precision precision = Precision::kFp32;
+  // Strongly typed build (BuilderConfig::strongly_typed): storage dtypes are exactly the model's, and the layer's
+  // float dtype is the one its outputs (else inputs) declare; `precision` is then kFp32 and unused.
+  bool strongly_typed = false;
+  // Set by constant(i): the factory read input i's values on the host (the engine then keeps that weight in the
+  // model's dtype in the plan instead of converting it at build).
+  mutable std::vector<bool> constant_read;
   // Filled by Layer::init from the above and the layer's float_dtype: storage dtypes of inputs/outputs.
   mutable std::vector<DType> input_dtypes;
   mutable std::vector<DType> output_dtypes;
@@ -106,7 +112,14 @@ struct LayerBuild {
   const Node& n() const { return *node; }
   DType model_dtype(size_t i) const;  // kUndefined when absent or not a tensor
   bool has_input(size_t i) const { return i < input_types.size() && input_types[i] != nullptr; }
-  const Tensor* constant(size_t i) const { return i < constants.size() ? constants[i] : nullptr; }
+  const Tensor* constant(size_t i) const {
+    if (i >= constants.size()) return nullptr;
+    if (constants[i]) {
+      if (constant_read.size() < constants.size()) constant_read.resize(constants.size(), false);
+      constant_read[i] = true;
+    }
+    return constants[i];
+  }
 };
 
 // Device handles and scratch shared by the layers of one context (created lazily by the engine).

@@ -209,7 +209,7 @@ class CopyLayer : public Layer {
 
 class CastLayer : public Layer {
  public:
-  explicit CastLayer(const LayerBuild& b) { init(b, "cuda.cast"); }
+  explicit CastLayer(const LayerBuild& b) { init(b, "cuda.cast", cast_float_dtype(b)); }
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
     if (in[0].dtype == out[0].dtype)
       copy_d2d(out[0].data, in[0].data, out[0].nbytes(), ctx.stream);

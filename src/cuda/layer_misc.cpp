@@ -193,7 +193,7 @@ class ArgLayer : public Layer {
 
 class CastLikeLayer : public Layer {
  public:
-  explicit CastLikeLayer(const LayerBuild& b) { init(b, "cuda.cast"); }
+  explicit CastLikeLayer(const LayerBuild& b) { init(b, "cuda.cast", cast_float_dtype(b)); }
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
     if (in[0].dtype == out[0].dtype)
       copy_d2d(out[0].data, in[0].data, out[0].nbytes(), ctx.stream);

@@ -34,6 +34,13 @@ inline void copy_d2d(void* dst, const void* src, size_t bytes, cudaStream_t stre
     check_cuda(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync (copy)");
 }
 
+// The float dtype of a Cast/CastLike layer: a cast the model writes to float32 stays in float32 under --fp16/--bf16
+// (the model asks for that precision; TensorRT keeps such casts too); other casts take the build's precision.
+inline DType cast_float_dtype(const LayerBuild& b) {
+  const Value* out = b.n().output(0);
+  return out && out->type.is_tensor() && out->type.dtype == DType::kFloat32 ? DType::kFloat32 : DType::kUndefined;
+}
+
 // Normalizes an axis of a rank-r tensor (kBadInput naming the node when out of range).
 int64_t norm_axis(const Node& n, int64_t axis, int64_t rank);
 

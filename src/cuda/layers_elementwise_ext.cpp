@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 
+#include "layer_util.h"
 #include "layers_ops_util.h"
 
 namespace onyx::cuda {
@@ -179,7 +180,8 @@ std::unique_ptr<Layer> make_cast(const LayerBuild& b, const char* kernel) {
   return std::make_unique<FnLayer>(
       b, kernel, [](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         convert(in[0].dtype, out[0].dtype, in[0].data, out[0].data, in[0].numel(), ctx.stream);
-      });
+      },
+      std::vector<int>{}, cast_float_dtype(b));
 }
 
 // Clip with bounds from device data (or integer / float64 inputs): max then min, in place in the output.

@@ -15,7 +15,8 @@ void cuda_self_test() { fail(ErrorCode::kRuntime, "this onyx was built without C
 
 namespace onyx {
 
-std::vector<std::string> cuda_select_layers(const Model&, const BuilderConfig&, std::string&, uint32_t&) {
+std::vector<std::string> cuda_select_layers(const Model&, const BuilderConfig&, std::string&, uint32_t&,
+                                            CudaStorage*) {
   fail_unsupported("target cuda: this onyx was built without CUDA (no CUDA toolkit at configure time)");
 }
 

@@ -105,7 +105,7 @@ std::pair<std::string, ShapeRange> parse_profile_arg(const std::string& text) {
 uint64_t BuilderConfig::options_hash() const {
   std::string s = std::string(target_name(target)) + "|" + std::to_string(static_cast<int>(precision)) + "|" +
                   std::to_string(workspace_limit) + "|" + std::to_string(optimization_level) + "|" +
-                  std::to_string(passes.max_rewrites) + "|";
+                  std::to_string(passes.max_rewrites) + "|" + (strongly_typed ? "typed|" : "");
   for (const std::string& d : passes.disabled) s += "-" + d + ",";
   for (const auto& [name, p] : layer_precisions) s += "@" + name + "=" + std::to_string(static_cast<int>(p)) + ",";
   for (const OptimizationProfile& p : profiles) {
@@ -225,7 +225,7 @@ uint64_t align64(uint64_t n) {
 
 // Lifetimes + first-fit placement, largest first.
 MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes,
-                       const std::map<std::string, DType>* dtypes) {
+                       const std::map<std::string, DType>* storage, const std::map<std::string, DType>* inferred) {
   MemoryPlan plan;
   plan.by_value.resize(d.values.size());
   const int n = static_cast<int>(d.steps.size());
@@ -253,13 +253,17 @@ MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vec
     if (first[id] < 0) continue;
     const Value* v = d.values[id];
     auto it = shapes.find(v->name());
-    // A loaded plan's graph keeps the types of its inputs and outputs only: the others come from `dtypes` (the
-    // inference that gave `shapes`).
+    // A loaded plan's graph keeps the types of its inputs and outputs only: the others come from `inferred` (the
+    // inference that gave `shapes`); `storage` overrides the dtype a target stores a value in.
     DType dt = v->type.dtype;
     bool tensor = v->type.is_tensor();
-    if (dtypes && (!tensor || dt == DType::kUndefined)) {
-      auto dit = dtypes->find(v->name());
-      if (dit != dtypes->end()) dt = dit->second, tensor = true;
+    if (inferred && (!tensor || dt == DType::kUndefined)) {
+      auto dit = inferred->find(v->name());
+      if (dit != inferred->end()) dt = dit->second, tensor = true;
+    }
+    if (storage) {
+      auto st = storage->find(v->name());
+      if (st != storage->end()) dt = st->second;
     }
     if (it == shapes.end() || dt == DType::kString || dt == DType::kUndefined || !tensor) {
       ++plan.dynamic_tensors;
@@ -303,13 +307,19 @@ MemoryPlan plan_memory_for_inputs(const EngineData& d,
   for (const auto& [name, dims] : inputs) p.set_dimensions(name, dims, dims, dims);
   std::map<std::string, DType> dtypes;
   const auto shapes = max_shapes(d.model, &p, 0, &dtypes);
-  return plan_memory(d, shapes, &dtypes);
+  return plan_memory(d, shapes, nullptr, &dtypes);
 }
 
 std::string build_plan(Model model, const BuilderConfig& config) {
   if (!model.graph) fail_bad_input("build: no model");
   if (config.target != Target::kCpu && config.target != Target::kCuda)
     fail_unsupported("target ", target_name(config.target), " is not available in this build (targets: cpu, cuda)");
+  if (config.strongly_typed && config.precision != Precision::kFp32)
+    fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
+                   "combined with --fp16, --bf16, --tf32 or --precision");
+  if (config.strongly_typed && !config.layer_precisions.empty())
+    fail_bad_input("strongly typed builds take the precision the model declares: --strongly-typed cannot be "
+                   "combined with --layer-precision");
   if (config.target == Target::kCpu && !config.layer_precisions.empty())
     fail_unsupported("target cpu has no per-layer precision (--layer-precision is for the cuda target)");
   if (config.target == Target::kCpu && config.precision != Precision::kFp32)
@@ -326,9 +336,10 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   Json kernels = Json::array();
   uint32_t gpu_arch = 0;
   std::vector<std::string> target_kernels;  // GPU targets: per node, the layer's kernel or "host"
+  CudaStorage cuda_storage;                 // cuda: activation storage dtypes, weights converted at build
   if (config.target == Target::kCuda) {
     std::string cuda_meta;
-    target_kernels = cuda_select_layers(model, config, cuda_meta, gpu_arch);
+    target_kernels = cuda_select_layers(model, config, cuda_meta, gpu_arch, &cuda_storage);
     meta["cuda"] = cuda_meta;
     for (const std::string& k : target_kernels) kernels.push_back(k);
   } else {
@@ -370,7 +381,7 @@ std::string build_plan(Model model, const BuilderConfig& config) {
         view.steps[s].kernel = cpu::choose_kernel(*view.steps[s].node);
     }
     for (size_t p = 0; p < shapes.size(); ++p) {
-      const MemoryPlan mp = plan_memory(view, shapes[p]);
+      const MemoryPlan mp = plan_memory(view, shapes[p], &cuda_storage.values);
       if (config.workspace_limit > 0 && mp.arena_bytes > config.workspace_limit)
         fail_bad_input("workspace limit of ", config.workspace_limit, " bytes is too small: profile ", p,
                        " needs an arena of ", mp.arena_bytes, " bytes");
@@ -397,7 +408,8 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   meta["output_max_dims"] = io_max;
   meta["config"] = {{"precision", static_cast<int>(config.precision)},
                     {"workspace_limit", config.workspace_limit},
-                    {"optimization_level", config.optimization_level}};
+                    {"optimization_level", config.optimization_level},
+                    {"strongly_typed", config.strongly_typed}};
 
   // Weights: numeric top-level initializers move to the weights section; the graph keeps them as typed
   // inputs.
@@ -407,16 +419,20 @@ std::string build_plan(Model model, const BuilderConfig& config) {
   std::vector<Value*> inits = g.initializers;
   g.initializers.clear();
   for (Value* v : inits) {
-    const Tensor& t = *v->initializer;
-    if (t.dtype() == DType::kString) {
+    const Tensor& model_t = *v->initializer;
+    if (model_t.dtype() == DType::kString) {
       g.initializers.push_back(v);
       continue;
     }
+    // cuda: a weight every consumer reads in one other dtype (fp16/bf16 layers) is stored converted; the graph
+    // keeps the model's dtype for it (layers map it like a float32 activation), the weights table the stored one.
+    auto conv = cuda_storage.weights.find(v->name());
+    const Tensor t = conv == cuda_storage.weights.end() ? model_t : model_t.cast(conv->second);
     const size_t offset = weights.size();
     weights.append(static_cast<const char*>(t.raw_data()), t.nbytes());
     weights.resize(align64(weights.size()), '\0');
     wtable.push_back({v->name(), static_cast<int>(t.dtype()), t.dims(), offset, t.nbytes()});
-    v->type = TypeInfo::tensor(t.dtype(), Shape::from_dims(t.dims()));
+    v->type = TypeInfo::tensor(model_t.dtype(), Shape::from_dims(t.dims()));
     v->initializer.reset();
     if (std::find(g.inputs.begin(), g.inputs.end(), v) == g.inputs.end()) g.inputs.push_back(v);
     moved.insert(v);

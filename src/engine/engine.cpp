@@ -143,6 +143,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for_each_node_recursive_mut(g, [&](Node& n) { n.opset = opsets.at(i++).get<int64_t>(); });
     // Weights.
     std::vector<Value*> inputs = g.inputs;
+    std::vector<Value*> converted;  // cuda fp16/bf16 plans: weights stored in another dtype than the model's
     for (const Json& w : meta.at("weights")) {
       const std::string name = w.at(0).get<std::string>();
       const int32_t dt = w.at(1).get<int32_t>();
@@ -159,6 +160,14 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       auto it = std::find(inputs.begin(), inputs.end(), v);
       if (!v || it == inputs.end() || v->is_initializer()) bad("weight '", name, "' is not a graph input");
       inputs.erase(it);
+      if (v->type.is_tensor() && v->type.dtype != dtype) {
+        const auto is_float = [](DType t) {
+          return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16;
+        };
+        if (!gpu || !is_float(dtype) || !is_float(v->type.dtype))
+          bad("weight '", name, "' is stored as ", dtype_name(dtype), ", the model types it ", dtype_name(v->type.dtype));
+        converted.push_back(v);
+      }
       v->initializer = Tensor::borrow(dtype, dims, const_cast<char*>(weights.data() + offset));
       g.initializers.push_back(v);
     }
@@ -202,6 +211,14 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       d->profiles.push_back(std::move(p));
     }
     // Memory plans.
+    if (meta.contains("config") && meta["config"].is_object()) {
+      const Json& c = meta["config"];
+      static const char* const kNames[] = {"fp32", "fp16", "bf16", "tf32"};
+      const int p = c.value("precision", 0);
+      if (p < 0 || p > 3) bad("precision ", p);
+      d->precision = kNames[p];
+      d->strongly_typed = c.value("strongly_typed", false);
+    }
     const auto& memory = meta.at("memory");
     if (!memory.is_array() || memory.size() != std::max<size_t>(1, d->profiles.size())) bad("memory plans");
     for (const Json& jm : memory) {
@@ -252,8 +269,21 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       d->io.push_back(std::move(t));
     }
     if (gpu) {
-      // Layers need the types of intermediate values, which the plan's model does not store.
-      infer_shapes(d->model);
+      // Layers need the types of intermediate values, which the plan's model does not store. Weights stored
+      // converted take part as the float32 values the model declares (inputs of that type, not constants).
+      const std::vector<Value*> all_inits = g.initializers, all_inputs = g.inputs;
+      std::erase_if(g.initializers,
+                    [&](Value* v) { return std::find(converted.begin(), converted.end(), v) != converted.end(); });
+      g.inputs.insert(g.inputs.end(), converted.begin(), converted.end());
+      try {
+        infer_shapes(d->model);
+      } catch (...) {
+        g.initializers = all_inits;
+        g.inputs = all_inputs;
+        throw;
+      }
+      g.initializers = all_inits;
+      g.inputs = all_inputs;
       d->target = cuda_load_engine(*d, meta.at("cuda").get<std::string>(), label);
       for (const std::string& name : d->target->host_inputs())
         for (IoTensor& t : d->io)
@@ -324,6 +354,8 @@ PlanSummary Engine::summary() const {
   s.options_hash = d.header.options_hash;
   s.file_bytes = d.buffer.size;
   s.weights_bytes = d.weights_bytes;
+  s.precision = d.precision;
+  s.strongly_typed = d.strongly_typed;
   s.num_nodes = d.steps.size();
   std::vector<std::pair<std::string, std::string>> layers;  // GPU targets: (kernel, precision) per step
   if (d.target) layers = d.target->layer_info();

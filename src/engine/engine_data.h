@@ -34,6 +34,9 @@ struct EngineData {
   plan::AlignedBuffer buffer;  // the plan bytes; weights are borrowed from it
   plan::Header header;
   uint64_t weights_bytes = 0;
+  // The build's precision ("fp32", "tf32", "fp16", "bf16") and strongly typed flag (meta `config`).
+  std::string precision = "fp32";
+  bool strongly_typed = false;
   Model model;  // the optimized graph; numeric initializers borrow the plan buffer
   std::vector<IoTensor> io;
   std::vector<OptimizationProfile> profiles;

@@ -20,8 +20,12 @@ void for_each_node_recursive_mut(Graph& g, const std::function<void(Node&)>& fn)
 void index_graph(EngineData& d, const Graph& g);
 
 // The arena layout for one profile given the static shapes of values (by name) at the profile's max shapes.
+// `storage` (optional): values a target stores in another dtype than the model's (cuda fp16/bf16 activations),
+// sized in that dtype. `inferred` (optional): dtypes from the inference that gave `shapes`, for values whose type
+// the graph lacks (a loaded plan's graph keeps the types of its inputs and outputs only).
 MemoryPlan plan_memory(const EngineData& d, const std::map<std::string, std::vector<int64_t>>& shapes,
-                       const std::map<std::string, DType>* dtypes = nullptr);
+                       const std::map<std::string, DType>* storage = nullptr,
+                       const std::map<std::string, DType>* inferred = nullptr);
 
 // The arena layout for the given input shapes (by name), for engines built without profiles whose activations
 // have no static size: execution contexts plan once per set of input shapes instead of allocating every run.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,11 +53,18 @@ class TargetEngine {
   virtual std::vector<std::pair<std::string, std::string>> layer_info() const = 0;
 };
 
+// Build, cuda: what the target stores in other dtypes than the model's (by value name).
+struct CudaStorage {
+  std::map<std::string, DType> values;   // activations (fp16/bf16 layers' outputs of float32 values)
+  std::map<std::string, DType> weights;  // initializers converted at build (every consumer reads that dtype)
+};
+
 // Build: chooses the layer of every top-level node of the prepared, optimized model. Returns per node the kernel
 // name ("host" for shape-only nodes run on the host) and fills `cuda_meta` (JSON text stored in the plan) and
 // the GPU architecture (e.g. 90). kUnsupported naming the node when a node has no layer.
 std::vector<std::string> cuda_select_layers(const Model& model, const BuilderConfig& config,
-                                            std::string& cuda_meta, uint32_t& gpu_arch);
+                                            std::string& cuda_meta, uint32_t& gpu_arch,
+                                            CudaStorage* storage = nullptr);
 // Load, first step: kBadInput "LABEL: ..." unless this onyx has CUDA and the current GPU is of `gpu_arch`.
 void cuda_check_device(uint32_t gpu_arch, const std::string& label);
 // Load: checks the device against the plan's architecture and uploads weights.

@@ -13,7 +13,7 @@
 namespace onyx::plan {
 
 inline constexpr char kMagic[8] = {'O', 'N', 'Y', 'X', 'P', 'L', 'A', 'N'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;  // 2: weights may be stored converted (cuda fp16/bf16)
 inline constexpr size_t kHeaderSize = 64;
 inline constexpr size_t kAlign = 64;
 

@@ -54,6 +54,47 @@ TEST(CudaTarget, LayerPrecisionsChangeTheOptionsHashAndAreCudaOnly) {
   }
 }
 
+TEST(CudaTarget, StronglyTypedChangesTheOptionsHashAndRefusesPrecisionFlags) {
+  BuilderConfig a, b;
+  b.strongly_typed = true;
+  EXPECT_NE(a.options_hash(), b.options_hash());
+  for (Target t : {Target::kCpu, Target::kCuda}) {
+    BuilderConfig c = b;
+    c.target = t;
+    for (Precision p : {Precision::kFp16, Precision::kBf16, Precision::kTf32}) {
+      c.precision = p;
+      try {
+        build_plan(tiny(), c);
+        ADD_FAILURE() << "built strongly typed with precision " << static_cast<int>(p);
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::kBadInput) << e.what();
+        EXPECT_NE(std::string(e.what()).find("--strongly-typed"), std::string::npos) << e.what();
+      }
+    }
+    c.precision = Precision::kFp32;
+    c.layer_precisions = {{"relu", Precision::kFp32}};
+    try {
+      build_plan(tiny(), c);
+      ADD_FAILURE() << "built strongly typed with --layer-precision";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kBadInput) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--layer-precision"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(CudaTarget, StronglyTypedCpuPlanRecordsTheFlag) {
+  BuilderConfig c;
+  c.strongly_typed = true;  // the cpu target computes in the model's dtypes anyway
+  auto engine = Engine::deserialize(build_plan(tiny(), c), "<typed>");
+  EXPECT_TRUE(engine->summary().strongly_typed);
+  EXPECT_EQ(engine->summary().precision, "fp32");
+  EXPECT_EQ(engine->summary().format_version, 2u);
+  BuilderConfig d;
+  auto plain = Engine::deserialize(build_plan(tiny(), d), "<plain>");
+  EXPECT_FALSE(plain->summary().strongly_typed);
+}
+
 TEST(CudaTarget, WithoutADeviceBuildAndBackendSayWhyInOneLine) {
   if (!cuda_devices().empty()) GTEST_SKIP() << "a CUDA device is present (tests/gpu covers it)";
   BuilderConfig c;

@@ -37,6 +37,27 @@ TEST(EngineCli, BuildInspectAndRun) {
   EXPECT_NE(r.out.find("3 passed, 0 failed, 0 skipped"), std::string::npos) << r.out;
 }
 
+TEST(EngineCli, StronglyTypedConflictsExitTwoAndThePlanRecordsIt) {
+  TempDir dir;
+  const std::string plan = dir.file("t.plan");
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--fp16"}, {"--bf16"}, {"--tf32"}, {"--precision", "fp16"},
+        {"--layer-precision", "x:fp32"}}) {
+    std::vector<std::string> args{"build", kModel, "-o", plan, "--strongly-typed"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CliResult r = run_onyx(args);
+    EXPECT_EQ(r.rc, 2) << extra[0] << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("--strongly-typed"), std::string::npos) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  }
+  ASSERT_EQ(run_onyx({"build", kModel, "-o", plan, "--strongly-typed"}).rc, 0);
+  CliResult r = run_onyx({"inspect", "plan", plan, "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"strongly_typed\": true"), std::string::npos) << r.out;
+  r = run_onyx({"inspect", "plan", plan});
+  EXPECT_NE(r.out.find("Built strongly typed"), std::string::npos) << r.out;
+}
+
 TEST(EngineCli, BadProfilesAndDamagedPlansExitTwoWithOneLine) {
   TempDir dir;
   const std::string plan = dir.file("m.plan");

@@ -44,6 +44,21 @@ std::string load_error(const std::string& bytes) {
   return "";
 }
 
+TEST(EnginePlan, AWeightStoredInAnotherDtypeThanTheModelSaysIsRefused) {
+  // Only cuda plans store converted float weights (fp16/bf16 for float32 values); elsewhere a weights table entry
+  // whose dtype differs from the model's type is a damaged plan. Edit the first weight's dtype 1 (float32) into
+  // 6 (int32: same bytes) behind a fixed checksum.
+  std::string plan = default_model_plan(false);
+  const size_t table = plan.find("\"weights\":[[\"");
+  ASSERT_NE(table, std::string::npos);
+  const size_t dtype = plan.find("\",1,[", table);
+  ASSERT_NE(dtype, std::string::npos);
+  plan[dtype + 2] = '6';
+  fix_checksum(plan);
+  const std::string err = load_error(plan);
+  EXPECT_NE(err.find("is stored as int32, the model types it float32"), std::string::npos) << err;
+}
+
 TEST(EnginePlan, RoundTripsThroughAFile) {
   const std::string plan = default_model_plan(true);
   ASSERT_EQ(std::string_view(plan).substr(0, 8), "ONYXPLAN");
