@@ -140,9 +140,15 @@ class ExecutionContext {
   // cuda target: enqueues one run on `cuda_stream` (a cudaStream_t; nullptr: the context's own stream) and
   // returns without synchronizing. Bound addresses are device pointers and must stay valid until the run
   // completes. A change of input shapes or profile waits for the context's previous run (plans and host shape
-  // values are recomputed); runs with the same shapes never synchronize. cpu target: execute().
+  // values are recomputed); runs with the same shapes never synchronize. A stream of another device than the
+  // context's is kBadInput. cpu target: execute().
   bool enqueue(void* cuda_stream);
-  // cuda target: waits for the last enqueue (execute() does this itself). cpu target: nothing.
+  // cuda target: waits for the last enqueue (execute() does this itself), then reports what only the device saw:
+  // kBadInput naming the node when a kernel found an index out of range (Gather, GatherElements, GatherND,
+  // ScatterElements, ScatterND, NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss; the flag is cleared, the context
+  // stays usable), and the node observer's per-layer times. A caller that synchronizes the stream itself calls this
+  // too (cheap once the stream is idle). An unreported error of a run surfaces at the next synchronize(),
+  // execute() or output(). cpu target: nothing.
   void synchronize();
   // cuda target: use caller device memory of at least arena_bytes() bytes (256-byte aligned) as the activation
   // arena instead of the context's own (TensorRT's setDeviceMemory); nullptr returns to the context's own.
@@ -159,6 +165,9 @@ class ExecutionContext {
 
   // Profiling: when set, called after each top-level node of execute() with the node, the kernel that ran it
   // ("ref" for the reference kernel, else the target kernel's name) and its wall time. nullptr turns it off.
+  // cuda target: every enqueue records a CUDA event before the first layer and after each layer, and the observer
+  // gets each device layer's GPU time (event to event) in synchronize() / execute(), once the run has completed;
+  // host (shape-only) nodes are not reported. While set, runs are not captured in a CUDA graph. Unset: no events.
   using NodeObserver = std::function<void(const Node&, std::string_view kernel, std::chrono::nanoseconds)>;
   void set_node_observer(NodeObserver fn);
 

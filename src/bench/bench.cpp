@@ -510,6 +510,10 @@ BenchResult run_benchmark(const BenchOptions& o) {
   if (o.dump_profile)
     r.warnings.push_back(
         "--dump-profile times every layer during the timed run, which adds a little overhead");
+  if (o.dump_profile && o.cuda_graph)
+    r.warnings.push_back(
+        "--dump-profile with --cuda-graph: layers are timed with CUDA events outside the graph, so the timed runs "
+        "did not replay the CUDA graph (drop --dump-profile to time the graph)");
   return r;
 }
 

@@ -119,8 +119,10 @@ int bench_command(BenchCliOpts& c) {
     std::cout << " | peak device memory: " << num(r.peak_device_bytes / 1048576.0, "%.1f") << " MiB";
   std::cout << "\n";
   if (r.profiled) {
-    print_profile("Profile by layer", r.layers, r.inferences);
-    print_profile("Profile by op type", r.op_types, r.inferences);
+    // Device backends time layers on the GPU (CUDA events around each layer), host backends by wall time.
+    print_profile(host ? "Profile by layer" : "Profile by layer, GPU time (CUDA events)", r.layers, r.inferences);
+    print_profile(host ? "Profile by op type" : "Profile by op type, GPU time (CUDA events)", r.op_types,
+                  r.inferences);
   }
   for (const std::string& w : r.warnings) std::cout << "[W] * " << w << "\n";
   if (!c.json.empty()) {

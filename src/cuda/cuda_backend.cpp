@@ -28,6 +28,9 @@ class CudaRunner : public Runner {
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
   int64_t peak_device_memory() const override { return peak_; }
+  // Per-layer GPU time from CUDA events around each layer (`onyx bench --dump-profile`); with a CUDA graph on,
+  // profiled runs are not captured (the engine times layers outside the graph).
+  bool supports_layer_profile() const override { return true; }
   // `onyx bench` options: cuda-graph (capture and replay), no-data-transfers (inputs stay on the device after the
   // first run and outputs are not copied back: compute only).
   std::string set_run_option(const std::string& key, const std::string& value) override {
@@ -60,6 +63,7 @@ class CudaRunner : public Runner {
       engine_ = build_engine(std::move(*model), config);
     }
     context_ = engine_->create_execution_context();
+    profiling_ = false;
     if (graph_) context_->set_cuda_graph(true);
     device_.clear();
     pinned_.clear();
@@ -109,12 +113,25 @@ class CudaRunner : public Runner {
       const IoTensor* t = engine_->find_io_tensor(n);
       if (!t || !t->is_input) fail_bad_input("unknown input '", n, "'");
     }
+    if (layer_profile() != profiling_) {
+      profiling_ = layer_profile();
+      if (profiling_)
+        context_->set_node_observer([this](const Node& n, std::string_view kernel, std::chrono::nanoseconds t) {
+          const std::string op = (n.domain.empty() || n.domain == "ai.onnx" ? "" : n.domain + ".") + n.op_type;
+          record_layer({n.name, op + " [" + std::string(kernel) + "]", std::chrono::duration<double>(t).count()});
+        });
+      else
+        context_->set_node_observer(nullptr);
+    }
     uploaded_.record(stream_.get());
     const auto e0 = std::chrono::steady_clock::now();
     context_->enqueue(stream_.get());
     const auto e1 = std::chrono::steady_clock::now();
     computed_.record(stream_.get());
     stream_.synchronize();
+    // Completes the run in the context: reports data errors found on the device (an index out of range) and hands
+    // the per-layer times to the observer.
+    context_->synchronize();
     InferenceBreakdown b;
     b.enqueue = std::chrono::duration<double>(e1 - e0).count();
     b.h2d = skip_io ? 0.0 : start_.seconds_to(uploaded_);
@@ -166,6 +183,7 @@ class CudaRunner : public Runner {
   bool graph_;
   bool typed_ = false;
   bool no_transfers_ = false;
+  bool profiling_ = false;  // the context's node observer is set
   NamedTensors last_out_;
   size_t free_before_ = 0;
   int64_t peak_ = -1;

@@ -195,6 +195,20 @@ size_t align_up(size_t n, size_t a) {
   return (n + a - 1) / a * a;
 }
 
+// A device buffer for `what`; out of device memory becomes one line naming it and the free memory (kRuntime).
+DeviceBuffer device_alloc(size_t bytes, const std::string& what) {
+  try {
+    return DeviceBuffer(bytes);
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("cudaErrorMemoryAllocation") == std::string::npos) throw;
+    size_t free = 0, total = 0;
+    cudaMemGetInfo(&free, &total);
+    cudaGetLastError();
+    fail(ErrorCode::kRuntime, "out of device memory: ", what, " needs ", bytes, " bytes, ", free, " of ", total,
+         " bytes are free on the device");
+  }
+}
+
 // ---- engine ------------------------------------------------------------------------------------------------
 
 struct StepInfo {
@@ -252,10 +266,24 @@ class CudaContext : public TargetContext {
     vals_.resize(d.values.size());
     steps_.resize(d.steps.size());
     out_own_.resize(d.io.size());
+    check_cuda(cudaGetDevice(&device_), "cudaGetDevice");
+    // Data errors (an index out of range) found by the kernels: one int per step on the device, copied to pinned
+    // host memory at the end of every run and read in synchronize(). Only when a layer reports them.
+    bool flags = false;
+    for (const auto& l : layers_)
+      if (l && l->reports_data_errors()) flags = true;
+    if (flags) {
+      const size_t bytes = d.steps.size() * sizeof(int);
+      flags_ = DeviceBuffer(bytes);
+      flags_host_ = PinnedBuffer(bytes);
+      check_cuda(cudaMemset(flags_.data(), 0, bytes), "cudaMemset (error flags)");
+      std::memset(flags_host_.data(), 0, bytes);
+    }
   }
   ~CudaContext() override {
     if (last_stream_) cudaStreamSynchronize(last_stream_);
     drop_graph();
+    for (cudaEvent_t e : events_) cudaEventDestroy(e);
   }
 
   void set_profile(size_t p) override {
@@ -263,7 +291,7 @@ class CudaContext : public TargetContext {
     profile_ = p;
     if (!user_arena_) {
       own_arena_ = DeviceBuffer();
-      own_arena_ = DeviceBuffer(d_.memory[p].arena_bytes);
+      own_arena_ = device_alloc(d_.memory[p].arena_bytes, "the activation arena of profile " + std::to_string(p));
     }
     resolved_ = false;
   }
@@ -280,7 +308,7 @@ class CudaContext : public TargetContext {
     synchronize();
     user_arena_ = data;
     if (data) own_arena_ = DeviceBuffer();
-    else if (own_arena_.size() < arena_bytes()) own_arena_ = DeviceBuffer(arena_bytes());
+    else if (own_arena_.size() < arena_bytes()) own_arena_ = device_alloc(arena_bytes(), "the activation arena");
     resolved_ = false;
   }
   void check_address(size_t io, const void* data, size_t bytes) const override {
@@ -304,6 +332,8 @@ class CudaContext : public TargetContext {
       cudaStream_t s = last_stream_;
       last_stream_ = nullptr;
       check_cuda(cudaStreamSynchronize(s), "cudaStreamSynchronize (the run failed on the device)");
+      if (times_pending_) read_layer_times();
+      check_data_errors(s);
     }
   }
   Tensor download_output(size_t io) override {
@@ -318,6 +348,20 @@ class CudaContext : public TargetContext {
     graph_on_ = on;
     drop_graph();
   }
+  void set_layer_timing(bool on) override {
+    synchronize();
+    timing_ = on;
+    times_pending_ = false;
+    times_.clear();
+    if (on && events_.empty()) {
+      size_t device_steps = 0;
+      for (const auto& l : layers_)
+        if (l) ++device_steps;
+      events_.assign(device_steps + 1, nullptr);
+      for (cudaEvent_t& e : events_) check_cuda(cudaEventCreate(&e), "cudaEventCreate (layer timing)");
+    }
+  }
+  std::vector<std::pair<size_t, double>> take_layer_times() override { return std::exchange(times_, {}); }
 
  private:
   struct Val {
@@ -357,6 +401,35 @@ class CudaContext : public TargetContext {
       fail_bad_input(what, ": address ", data, " is on device ", a.device, ", the context runs on device ", dev);
   }
 
+  // After the timed run completed: the time between consecutive events is the layer's.
+  void read_layer_times() {
+    times_pending_ = false;
+    times_.clear();
+    size_t k = 0;
+    for (size_t s = 0; s < layers_.size(); ++s) {
+      if (!layers_[s]) continue;
+      float ms = 0;
+      check_cuda(cudaEventElapsedTime(&ms, events_[k], events_[k + 1]), "cudaEventElapsedTime (layer timing)");
+      times_.emplace_back(s, std::max(0.0, ms / 1e3));
+      ++k;
+    }
+  }
+  // After a completed run: a set error flag is kBadInput naming the first node that set it; the flags are cleared
+  // so that the context runs the next call normally.
+  void check_data_errors(cudaStream_t s) {
+    if (!flags_.data()) return;
+    const int* f = flags_host_.as<int>();
+    size_t bad = d_.steps.size();
+    for (size_t i = 0; i < d_.steps.size() && bad == d_.steps.size(); ++i)
+      if (f[i]) bad = i;
+    if (bad == d_.steps.size()) return;
+    std::memset(flags_host_.data(), 0, flags_host_.size());
+    check_cuda(cudaMemsetAsync(flags_.data(), 0, flags_.size(), s), "cudaMemsetAsync (error flags)");
+    check_cuda(cudaStreamSynchronize(s), "cudaStreamSynchronize (error flags)");
+    fail_bad_input(d_.steps[bad].node->describe(), ": an index is out of range for the data (found on the device by ",
+                   e_.steps[bad].kernel, "; ONNX requires indices within [-dim, dim - 1])");
+  }
+
   void drop_graph() {
     if (graph_exec_) cudaGraphExecDestroy(graph_exec_);
     graph_exec_ = nullptr;
@@ -365,7 +438,9 @@ class CudaContext : public TargetContext {
 
   void resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
                const std::vector<std::pair<void*, size_t>>& bindings);
-  void run_steps(cudaStream_t s, const std::vector<std::pair<void*, size_t>>& bindings);
+  void run_steps(cudaStream_t s, const std::vector<std::pair<void*, size_t>>& bindings, bool timed);
+  void resolve_steps(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
+                     const std::vector<std::pair<void*, size_t>>& bindings);
 
   const EngineData& d_;
   const CudaEngine& e_;
@@ -390,6 +465,14 @@ class CudaContext : public TargetContext {
   bool graph_on_ = false;
   cudaGraphExec_t graph_exec_ = nullptr;
   std::vector<const void*> graph_key_;
+  int device_ = 0;  // the device the context was made on
+  // Per-layer timing (set_layer_timing): events_[0] before the first device layer, events_[k + 1] after the k-th.
+  bool timing_ = false;
+  bool times_pending_ = false;  // the last enqueue recorded events that were not read yet
+  std::vector<cudaEvent_t> events_;
+  std::vector<std::pair<size_t, double>> times_;
+  DeviceBuffer flags_;      // per step: set by a kernel that found invalid data (LayerContext::error_flag)
+  PinnedBuffer flags_host_; // their copy at the end of the last run
 };
 
 void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
@@ -397,6 +480,20 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
   synchronize();
   drop_graph();
   resolved_ = false;
+  try {
+    resolve_steps(shapes, bindings);
+  } catch (...) {
+    // A failed plan (out of device memory, bad data) keeps no buffers sized for it: the next call starts afresh.
+    for (Val& v : vals_) v.own = DeviceBuffer();
+    for (StepRt& rt : steps_) rt.scratch.clear();
+    workspace_ = DeviceBuffer();
+    for (DeviceBuffer& b : out_own_) b = DeviceBuffer();
+    throw;
+  }
+}
+
+void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int64_t>>>& shapes,
+                                const std::vector<std::pair<void*, size_t>>& bindings) {
   const MemoryPlan& mp = d_.memory[profile_];
   uint8_t* arena = static_cast<uint8_t*>(user_arena_ ? user_arena_ : own_arena_.data());
   for (Val& v : vals_) {
@@ -496,7 +593,8 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
                  dtype_name(want));
           rt.cast_to[i] = want;
           const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(want);
-          if (rt.scratch[i].size() < bytes) rt.scratch[i] = DeviceBuffer(bytes);
+          if (rt.scratch[i].size() < bytes)
+            rt.scratch[i] = device_alloc(bytes, "the cast of input '" + value->name() + "'");
         }
       }
       const std::vector<Dims> out_dims = layers_[s]->output_shapes(sc);
@@ -526,7 +624,9 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
       if (pt.offset >= 0 && bytes <= pt.bytes && arena) {
         v.base = arena + pt.offset;
       } else {
-        if (v.own.size() < bytes) v.own = DeviceBuffer(align_up(bytes, 256));
+        if (v.own.size() < bytes)
+          v.own = device_alloc(align_up(bytes, 256), d_.steps[s].node->describe() + " output '" +
+                                                         d_.values[id]->name() + "' " + dims_to_string(v.dims));
         v.base = v.own.data();
       }
     }
@@ -538,11 +638,11 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
     if (!v.host || !v.needs_device) continue;
     const size_t bytes = v.host_tensor.nbytes();
     if (v.host_tensor.dtype() == DType::kString) fail_unsupported("string values cannot run on the cuda target");
-    if (v.own.size() < bytes) v.own = DeviceBuffer(align_up(bytes, 256));
+    if (v.own.size() < bytes) v.own = device_alloc(align_up(bytes, 256), "a host value read on the device");
     if (bytes) check_cuda(cudaMemcpy(v.own.data(), v.host_tensor.raw_data(), bytes, cudaMemcpyHostToDevice), "upload host value");
     v.base = v.own.data();
   }
-  if (workspace_.size() < workspace) workspace_ = DeviceBuffer(align_up(workspace, 256));
+  if (workspace_.size() < workspace) workspace_ = device_alloc(align_up(workspace, 256), "the layers' workspace");
   lc_.workspace = workspace_.data();
   lc_.workspace_bytes = workspace_.size();
   // Unbound outputs land in the context's buffers (model dtype).
@@ -553,15 +653,19 @@ void CudaContext::resolve(const std::vector<std::optional<std::vector<int64_t>>>
     const Val& v = vals_[d_.output_ids[out_pos++]];
     out_loc_[i].dims = v.dims;
     const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(d_.io[i].dtype);
-    if (out_own_[i].size() < bytes) out_own_[i] = DeviceBuffer(align_up(bytes, 256));
+    if (out_own_[i].size() < bytes)
+      out_own_[i] = device_alloc(align_up(bytes, 256), "output '" + d_.io[i].name + "'");
   }
   resolved_shapes_ = shapes;
   resolved_ = true;
 }
 
-void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<void*, size_t>>& bindings) {
+void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<void*, size_t>>& bindings,
+                            bool timed) {
   lc_.stream = stream;
   std::vector<DeviceTensor> ins, outs;
+  size_t timed_layers = 0;
+  if (timed) check_cuda(cudaEventRecord(events_[0], stream), "cudaEventRecord (layer timing)");
   for (size_t s = 0; s < d_.steps.size(); ++s) {
     if (!e_.steps[s].device) continue;
     const EngineData::Step& st = d_.steps[s];
@@ -596,6 +700,7 @@ void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<voi
       outs[i] = {v.dtype, v.dims, v.ptr};
     }
     lc_.host = rt.host;
+    lc_.error_flag = layers_[s]->reports_data_errors() ? flags_.as<int>() + s : nullptr;
     const Node& n = *st.node;
     try {
       layers_[s]->enqueue(lc_, ins, outs);
@@ -604,7 +709,12 @@ void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<voi
       if (what.find(n.describe()) != std::string::npos) throw;
       throw Error(e.code(), n.describe() + ": " + what);
     }
+    if (timed) check_cuda(cudaEventRecord(events_[++timed_layers], stream), "cudaEventRecord (layer timing)");
   }
+  // The error flags travel back with the run (no synchronization here); synchronize() reads them.
+  if (flags_.data())
+    check_cuda(cudaMemcpyAsync(flags_host_.data(), flags_.data(), flags_.size(), cudaMemcpyDeviceToHost, stream),
+               "cudaMemcpyAsync (error flags)");
   // Outputs: copy or convert into the bound buffer (or the context's own) unless written there directly.
   size_t out_pos = 0;
   for (size_t i = 0; i < d_.io.size(); ++i) {
@@ -641,6 +751,19 @@ void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vecto
   }
   (void)in_pos;
   cudaStream_t stream = stream_arg ? static_cast<cudaStream_t>(stream_arg) : own_stream_.get();
+  // A stream of another device would run the layers on memory of this one: refused (the special handles
+  // cudaStreamLegacy / cudaStreamPerThread always mean the current device).
+  if (stream_arg && stream != cudaStreamLegacy && stream != cudaStreamPerThread) {
+    int stream_device = -1;
+    const cudaError_t se = cudaStreamGetDevice(stream, &stream_device);
+    if (se != cudaSuccess) {
+      cudaGetLastError();
+      fail_bad_input("enqueue: ", stream_arg, " is not a usable CUDA stream (", cudaGetErrorString(se), ")");
+    }
+    if (stream_device != device_)
+      fail_bad_input("enqueue: the stream belongs to device ", stream_device, ", the context was made on device ",
+                     device_, " (use a stream of that device)");
+  }
   bool same = resolved_ && resolved_shapes_.size() == shapes.size();
   for (size_t i = 0; same && i < d_.io.size(); ++i)
     if (d_.io[i].is_input && resolved_shapes_[i] != shapes[i]) same = false;
@@ -683,8 +806,11 @@ void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vecto
   }
   for (size_t i = 0; i < d_.io.size(); ++i)
     if (!d_.io[i].is_input) shapes[i] = out_loc_[i].dims;
-  if (!graph_on_) {
-    run_steps(stream, bindings);
+  // Per-layer timing runs uncaptured: events recorded inside a graph would time the whole graph, not its layers.
+  if (!graph_on_ || timing_) {
+    times_pending_ = false;
+    run_steps(stream, bindings, timing_);
+    times_pending_ = timing_;
     last_stream_ = stream;
     return;
   }
@@ -695,7 +821,7 @@ void CudaContext::enqueue(void* stream_arg, std::vector<std::optional<std::vecto
     check_cuda(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     cudaGraph_t graph = nullptr;
     try {
-      run_steps(stream, bindings);
+      run_steps(stream, bindings, false);
     } catch (...) {
       cudaStreamEndCapture(stream, &graph);
       if (graph) cudaGraphDestroy(graph);

@@ -133,6 +133,10 @@ struct LayerContext {
   // Handles the context owns (see matmul.h / conv.h); dnn is null when onyx was built without cuDNN.
   const BlasLtHandle* blaslt = nullptr;
   const DnnHandle* dnn = nullptr;
+  // For layers with reports_data_errors(): a device int the kernel sets to non-zero when the data is invalid in a
+  // way only the device sees (an index out of range). The engine reads it back after the run completes and throws
+  // kBadInput naming the node; null for other layers.
+  int* error_flag = nullptr;
 };
 
 // What output_shapes() and prepare() see: the current shapes and host inputs.
@@ -169,6 +173,8 @@ class Layer {
   // Enqueues the work on ctx.stream. inputs/outputs are in node order (absent ones not present()).
   virtual void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& inputs,
                        const std::vector<DeviceTensor>& outputs) = 0;
+  // True when enqueue() passes ctx.error_flag to its kernels (index checks on the device).
+  bool reports_data_errors() const { return data_errors_; }
 
  protected:
   // Records the kernel name and precision; computes b.input_dtypes / b.output_dtypes. `float_dtype` overrides
@@ -179,6 +185,7 @@ class Layer {
   Precision precision_ = Precision::kFp32;
   const Node* node_ = nullptr;
   const OpSchema* schema_ = nullptr;
+  bool data_errors_ = false;
 };
 
 // Makes a layer for a node, or throws kUnsupported with the reason (message without the node: the engine adds

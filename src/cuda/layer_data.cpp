@@ -116,12 +116,15 @@ class SplitLayer : public Layer {
 
 class GatherLayer : public Layer {
  public:
-  explicit GatherLayer(const LayerBuild& b) { init(b, "cuda.gather"); }
+  explicit GatherLayer(const LayerBuild& b) {
+    init(b, "cuda.gather");
+    data_errors_ = true;  // an index outside [-dim, dim) sets ctx.error_flag
+  }
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) override {
     if (out[0].numel() == 0) return;
     const int64_t axis = norm_axis(node(), node().attr_int("axis", 0), static_cast<int64_t>(in[0].dims.size()));
-    gather(in[0].dtype, in[0].data, in[0].dims, axis, in[1].data, in[1].dtype, in[1].dims, out[0].data, nullptr,
-           ctx.stream);
+    gather(in[0].dtype, in[0].data, in[0].dims, axis, in[1].data, in[1].dtype, in[1].dims, out[0].data,
+           ctx.error_flag, ctx.stream);
   }
 };
 

@@ -1,7 +1,8 @@
 // cuda layers over the indexing / data-movement kernels of ops_kernels.h: GatherElements, ScatterElements (and the
 // deprecated Scatter), GatherND, ScatterND, Trilu, OneHot, EyeLike, Tile, Pad, DepthToSpace, SpaceToDepth,
-// ReverseSequence, Resize and Upsample. Index values outside their range cannot be reported from the device: the
-// kernels skip them (reads give zeros).
+// ReverseSequence, Resize and Upsample. Index values outside their range are found on the device: the kernels skip
+// them (reads give zeros) and set the layer's error flag, which the engine reads back after the run (kBadInput
+// naming the node).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -27,12 +28,14 @@ std::unique_ptr<Layer> make_gather_elements(const LayerBuild& b) {
   require_plain(b, 0);
   require_index(b, 1);
   const int64_t axis = b.n().attr_int("axis", 0);
-  return std::make_unique<FnLayer>(
+  auto l = std::make_unique<FnLayer>(
       b, "cuda.gather_elements",
       [axis](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         gather_elements(in[0].dtype, in[0].data, in[0].dims, in[1].data, in[1].dtype, in[1].dims, axis, out[0].data,
-                        nullptr, ctx.stream);
+                        ctx.error_flag, ctx.stream);
       });
+  l->set_reports_data_errors();
+  return l;
 }
 
 std::unique_ptr<Layer> make_scatter_elements(const LayerBuild& b) {
@@ -41,25 +44,29 @@ std::unique_ptr<Layer> make_scatter_elements(const LayerBuild& b) {
   const int64_t axis = b.n().attr_int("axis", 0);
   const ScatterReduce red = parse_reduction(b.n());
   if (red != ScatterReduce::kNone) require_numeric(b, 0);
-  return std::make_unique<FnLayer>(
+  auto l = std::make_unique<FnLayer>(
       b, "cuda.scatter_elements",
       [axis, red](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         if (in[1].dims != in[2].dims) fail_bad_input("ScatterElements: indices and updates shapes differ");
         scatter_elements(in[0].dtype, in[0].data, in[0].dims, in[1].data, in[1].dtype, in[2].data, in[2].dims, axis,
-                         red, out[0].data, nullptr, ctx.stream);
+                         red, out[0].data, ctx.error_flag, ctx.stream);
       });
+  l->set_reports_data_errors();
+  return l;
 }
 
 std::unique_ptr<Layer> make_gather_nd(const LayerBuild& b) {
   require_plain(b, 0);
   require_index(b, 1);
   const int64_t batch_dims = b.n().attr_int("batch_dims", 0);
-  return std::make_unique<FnLayer>(
+  auto l = std::make_unique<FnLayer>(
       b, "cuda.gather_nd",
       [batch_dims](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         gather_nd(in[0].dtype, in[0].data, in[0].dims, in[1].data, in[1].dtype, in[1].dims, batch_dims, out[0].data,
-                  nullptr, ctx.stream);
+                  ctx.error_flag, ctx.stream);
       });
+  l->set_reports_data_errors();
+  return l;
 }
 
 std::unique_ptr<Layer> make_scatter_nd(const LayerBuild& b) {
@@ -67,7 +74,7 @@ std::unique_ptr<Layer> make_scatter_nd(const LayerBuild& b) {
   require_index(b, 1);
   const ScatterReduce red = parse_reduction(b.n());
   if (red != ScatterReduce::kNone) require_numeric(b, 0);
-  return std::make_unique<FnLayer>(
+  auto l = std::make_unique<FnLayer>(
       b, "cuda.scatter_nd",
       [red](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         // updates must be indices.shape[:-1] + data.shape[q:]
@@ -78,8 +85,10 @@ std::unique_ptr<Layer> make_scatter_nd(const LayerBuild& b) {
           want.push_back(in[0].dims[d]);
         if (in[2].dims != want) fail_bad_input("ScatterND: updates shape does not match indices and data");
         scatter_nd(in[0].dtype, in[0].data, in[0].dims, in[1].data, in[1].dtype, in[1].dims, in[2].data, red,
-                   out[0].data, nullptr, ctx.stream);
+                   out[0].data, ctx.error_flag, ctx.stream);
       });
+  l->set_reports_data_errors();
+  return l;
 }
 
 std::unique_ptr<Layer> make_trilu(const LayerBuild& b) {

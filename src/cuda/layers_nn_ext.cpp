@@ -108,7 +108,7 @@ std::unique_ptr<Layer> make_loss(const LayerBuild& b, bool softmax) {
   const bool has_ignore = b.n().has_attr("ignore_index");
   const int64_t ignore = b.n().attr_int("ignore_index", 0);
   // Losses sum over the batch: computed in float32 (the kernel accumulates in float64).
-  return std::make_unique<FnLayer>(
+  auto l = std::make_unique<FnLayer>(
       b, softmax ? "cuda.softmax_cross_entropy" : "cuda.nll_loss",
       [=](LayerContext& ctx, const std::vector<DeviceTensor>& in, const std::vector<DeviceTensor>& out) {
         const Dims& x = in[0].dims;
@@ -121,13 +121,15 @@ std::unique_ptr<Layer> make_loss(const LayerBuild& b, bool softmax) {
         if (softmax) {
           void* log_prob = out.size() > 1 && out[1].present() ? out[1].data : nullptr;
           softmax_cross_entropy(in[0].dtype, in[0].data, x, in[1].data, in[1].dtype, weight, red, has_ignore, ignore,
-                                out[0].data, log_prob, nullptr, ctx.stream);
+                                out[0].data, log_prob, ctx.error_flag, ctx.stream);
         } else {
           nll_loss(in[0].dtype, in[0].data, x, in[1].data, in[1].dtype, weight, red, has_ignore, ignore, out[0].data,
-                   nullptr, ctx.stream);
+                   ctx.error_flag, ctx.stream);
         }
       },
       std::vector<int>{}, DType::kFloat32);
+  l->set_reports_data_errors();  // a target outside [0, C) (other than ignore_index)
+  return l;
 }
 
 class ConvTransposeLayer : public Layer {

@@ -86,6 +86,8 @@ class FnLayer : public Layer {
       : fn_(std::move(fn)), host_(std::move(host)) {
     init(b, std::move(kernel), float_dtype);
   }
+  // For an enqueue that passes ctx.error_flag to its kernels (see LayerContext::error_flag).
+  void set_reports_data_errors() { data_errors_ = true; }
   std::vector<int> host_inputs() const override { return host_; }
   void enqueue(LayerContext& ctx, const std::vector<DeviceTensor>& in,
                const std::vector<DeviceTensor>& out) override {

@@ -405,6 +405,16 @@ struct ExecutionContext::State {
   std::optional<MemoryPlan> shaped_plan;
   std::vector<std::vector<int64_t>> shaped_plan_key;
   bool shaped_plan_done = false;  // planned (or found unplannable) for shaped_plan_key
+
+  // GPU targets: hands the completed run's per-layer GPU times to the observer (after the target synchronized).
+  void deliver_layer_times(const EngineData& d) {
+    if (!target || !observer) return;
+    for (const auto& [s, seconds] : target->take_layer_times()) {
+      const EngineData::Step& step = d.steps.at(s);
+      observer(*step.node, step.kernel_name,
+               std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
+    }
+  }
 };
 
 ExecutionContext::ExecutionContext(std::shared_ptr<const Engine> engine)
@@ -461,11 +471,14 @@ bool ExecutionContext::enqueue(void* cuda_stream) {
 }
 
 void ExecutionContext::synchronize() {
-  if (state_->target) state_->target->synchronize();
+  if (!state_->target) return;
+  state_->target->synchronize();
+  state_->deliver_layer_times(*engine_->data_);
 }
 
 void ExecutionContext::set_node_observer(NodeObserver fn) {
   state_->observer = std::move(fn);
+  if (state_->target) state_->target->set_layer_timing(static_cast<bool>(state_->observer));
 }
 
 namespace {
@@ -612,6 +625,7 @@ void ExecutionContext::execute() {
     st.target->enqueue(nullptr, st.shapes, st.bindings);
     st.target->synchronize();
     st.ran = true;
+    st.deliver_layer_times(d);
     return;
   }
   const MemoryPlan* plan = &d.memory[profile_];

@@ -1,4 +1,5 @@
 // Runners over plan files: what `onyx bench P.plan` and `onyx run P.plan` use.
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -40,6 +41,9 @@ class HostPlanRunner : public Runner {
   TensorMetadata input_metadata() const override { return meta(true); }
   TensorMetadata output_metadata() const override { return meta(false); }
   int64_t peak_device_memory() const override { return delegate_ ? delegate_->peak_device_memory() : -1; }
+  // Per-layer times: the cpu context's node observer (wall time per node), or the target runner's (cuda: GPU
+  // time per layer from CUDA events).
+  bool supports_layer_profile() const override { return true; }
 
  protected:
   void activate_impl() override {
@@ -74,11 +78,20 @@ class HostPlanRunner : public Runner {
     if (!extra_outputs().empty())
       fail_unsupported(name(), ": a plan does not expose intermediate values (--mark-all needs a model)");
     if (delegate_) {
+      delegate_->set_layer_profile(layer_profile());
       NamedTensors out = delegate_->infer(feeds);
       set_breakdown(delegate_->last_breakdown());  // H2D / compute / D2H / enqueue for `onyx bench`
+      for (const LayerTiming& l : delegate_->last_layer_profile()) record_layer(l);
       return out;
     }
     bind_host_inputs(*engine_, *context_, feeds);
+    if (layer_profile())
+      context_->set_node_observer([this](const Node& n, std::string_view kernel, std::chrono::nanoseconds t) {
+        std::string op = (n.domain.empty() || n.domain == "ai.onnx" ? "" : n.domain + ".") + n.op_type;
+        record_layer({n.name, op + " [" + std::string(kernel) + "]", std::chrono::duration<double>(t).count()});
+      });
+    else
+      context_->set_node_observer(nullptr);
     context_->execute();
     return host_outputs(*engine_, *context_);
   }

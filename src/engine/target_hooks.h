@@ -40,6 +40,13 @@ class TargetContext {
   // CUDA graph capture for the next runs (static shapes): captured on the first run, replayed while shapes and
   // addresses stay the same.
   virtual void set_cuda_graph(bool on) = 0;
+  // Per-layer GPU timing (`onyx bench --dump-profile`): while on, enqueue records a CUDA event before the first
+  // layer and after each layer, and runs uncaptured even when CUDA graphs are on (events inside a graph are not
+  // timed per layer). Off (the default): no events, no overhead.
+  virtual void set_layer_timing(bool on) { (void)on; }
+  // The last run's GPU time per device step (step index, seconds), in run order, once that run has completed
+  // (after synchronize()); each run's times are returned once, then empty.
+  virtual std::vector<std::pair<size_t, double>> take_layer_times() { return {}; }
 };
 
 // Engine-level data of a target (device weights), shared by its contexts.

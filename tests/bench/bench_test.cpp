@@ -130,6 +130,26 @@ TEST(BenchEngine, RunnerProfileHookIsOptIn) {
   EXPECT_LT(runner->last_breakdown().compute, 0);
 }
 
+TEST(BenchEngine, PlanFilesReportPerLayerTimes) {
+  TempDir dir;
+  const std::string plan = dir.file("m.plan");
+  const CliResult b = run_onyx({"build", kDefaultModel, "-o", plan, "-q"});
+  ASSERT_EQ(b.rc, 0) << b.out << b.err;
+  BenchOptions o;
+  o.model = plan;
+  o.iterations = 3;
+  o.iterations_given = true;
+  o.warmup_s = 0;
+  o.dump_profile = true;
+  const BenchResult r = run_benchmark(o);
+  ASSERT_TRUE(r.profiled);
+  ASSERT_FALSE(r.layers.empty());
+  for (const LayerStat& l : r.layers) {
+    EXPECT_EQ(l.calls, 3) << l.name;
+    EXPECT_GE(l.total_s, 0) << l.name;
+  }
+}
+
 ErrorCode code_of(const BenchOptions& o) {
   try {
     run_benchmark(o);
