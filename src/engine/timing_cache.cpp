@@ -70,7 +70,7 @@ TimingCache TimingCache::load(const std::string& path, std::string* warning) {
   ss << in.rdbuf();
   try {
     return parse(ss.str());
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // onyx::Error, or a JSON library error on odd content
     if (warning) *warning = "timing cache '" + path + "' ignored (it will be rewritten): " + e.what();
     return {};
   }
