@@ -420,6 +420,16 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
   };
   std::optional<Final> chosen;
   if (timing) {
+    // Decided already (an earlier layer, the timing cache): finalize that candidate only.
+    if (const std::string* k = ts->known(problem)) {
+      for (size_t ci = 0; ci < cands.size() && !chosen; ++ci)
+        if (cands[ci].id == *k) {
+          chosen = finalize(ci);
+          if (chosen) choose_tactic(problem, {*k}, nullptr);  // records the reuse
+        }
+    }
+  }
+  if (timing && !chosen) {
     std::vector<Final> finals;
     for (size_t ci = 0; ci < cands.size() && static_cast<int>(finals.size()) < std::max(1, ts->max_candidates); ++ci)
       if (auto f = finalize(ci)) finals.push_back(std::move(*f));
@@ -440,7 +450,7 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
       });
       chosen = std::move(finals[static_cast<size_t>(pick)]);
     }
-  } else {
+  } else if (!timing) {
     // The recorded tactic (or, without a session / record, the first candidate), then the others in order.
     std::vector<std::string> ids;
     for (const Candidate& c : cands) ids.push_back(c.id);

@@ -62,6 +62,13 @@ void* TacticSession::scratch(size_t slot, size_t bytes) {
   return b.data();
 }
 
+const std::string* TacticSession::known(const std::string& problem) const {
+  if (auto it = seen_.find(problem); it != seen_.end()) return &it->second.tactic;
+  if (cache)
+    if (const TimingCache::Entry* e = cache->find(device + "|" + problem)) return &e->tactic;
+  return nullptr;
+}
+
 int choose_tactic(const std::string& problem, const std::vector<std::string>& ids,
                   const std::function<void(int, cudaStream_t)>& run) {
   TacticSession* s = g_session;
@@ -82,7 +89,6 @@ int choose_tactic(const std::string& problem, const std::vector<std::string>& id
                      it->second.c_str(), problem.c_str(), ids[0].c_str());
       return 0;
     }
-    s->records.push_back({problem, it->second, -1, false, 0});
     return i;
   }
   // kTime: the same problem twice in one build (or a cache hit) is not timed again.

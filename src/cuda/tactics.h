@@ -58,6 +58,10 @@ class TacticSession {
   int timed = 0, from_cache = 0;
   double seconds = 0;
 
+  // kTime: the tactic already decided for `problem` in this session or by the cache (null: none), so that a
+  // caller can skip preparing candidates it will not time (cuDNN plans are slow to finalize).
+  const std::string* known(const std::string& problem) const;
+
   // Scratch device memory for timing: slot i holds at least `bytes` (grow-only, zero-filled when grown).
   void* scratch(size_t slot, size_t bytes);
 
