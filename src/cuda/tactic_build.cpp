@@ -91,6 +91,7 @@ Json time_layer_tactics(const TacticBuildInput& in) {
   session.device = tactic_device_key();
   Stream stream;
   session.stream = stream.get();
+  const TacticScope scope(&session);
   LayerContext lc;
   lc.stream = stream.get();
   BlasLtHandle blaslt;
@@ -187,7 +188,8 @@ Json time_layer_tactics(const TacticBuildInput& in) {
                   (r.from_cache ? " (cache)" : r.candidates > 0 ? " (" + std::to_string(r.candidates) + " timed)"
                                                                  : " (same problem as an earlier layer)");
         }
-        if (timed) ++layers_timed;
+        if (recs.empty()) line = "no library plan at this shape";
+        else if (timed) ++layers_timed;
         else if (cached) ++layers_cached;
         else ++layers_reused;
         if (show && !tty)
