@@ -60,10 +60,15 @@ bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 // split-k, reduction scheme, CTA swizzling, custom option, inner shape, cluster shape). Attributes this cuBLASLt
 // does not know read as 0.
 std::string algo_id(const cublasLtMatmulAlgo_t& algo) {
+  // The buffer size must equal the attribute's size (queried first); values are unsigned, read little-endian.
   auto get = [&](cublasLtMatmulAlgoConfigAttributes_t attr) {
     uint64_t v = 0;
+    size_t size = 0;
+    if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, nullptr, 0, &size) != CUBLAS_STATUS_SUCCESS || size == 0 ||
+        size > sizeof v)
+      return uint64_t{0};
     size_t written = 0;
-    if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, sizeof v, &written) != CUBLAS_STATUS_SUCCESS) return
+    if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, size, &written) != CUBLAS_STATUS_SUCCESS) return
         uint64_t{0};
     return v;
   };
@@ -251,8 +256,12 @@ MatmulPlan::MatmulPlan(const BlasLtHandle& handle, const MatmulDesc& d, int max_
                               im.lc, c, im.lc, &r.algo, ws, r.workspaceSize, stream),
                "cublasLtMatmul");
   });
-  if (chosen > 0) std::rotate(im.results.begin(), im.results.begin() + chosen, im.results.begin() + chosen + 1);
-  tactic_ = ids[static_cast<size_t>(chosen)];
+  if (chosen > 0) {
+    std::rotate(im.results.begin(), im.results.begin() + chosen, im.results.begin() + chosen + 1);
+    std::rotate(ids.begin(), ids.begin() + chosen, ids.begin() + chosen + 1);
+  }
+  tactic_ = ids[0];
+  ids_ = std::move(ids);
   for (const auto& r : im.results) algos_.push_back({r.workspaceSize, r.wavesCount});
 }
 

@@ -86,6 +86,8 @@ class MatmulPlan {
   // tactics.h: timed at build, recorded in the plan; without a tactic session, the heuristic's first).
   const std::string& tactic() const { return tactic_; }
   const std::string& problem() const { return problem_; }
+  // Tactic id of candidate `index` (in the order above: the chosen one first).
+  const std::string& tactic_id(int index) const { return ids_.at(static_cast<size_t>(index)); }
   // The largest workspace any candidate needs (allocate this once to be free to pick any algorithm).
   size_t max_workspace_bytes() const;
 
@@ -101,6 +103,7 @@ class MatmulPlan {
   std::unique_ptr<Impl> impl_;
   std::vector<MatmulAlgo> algos_;
   std::string tactic_, problem_;
+  std::vector<std::string> ids_;
 };
 
 }  // namespace onyx::cuda
