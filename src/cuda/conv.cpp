@@ -388,13 +388,14 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
   const bool timing = ts && ts->mode == TacticSession::Mode::kTime;
   const std::string problem = problem_key(d, oh, ow, epilogue);
   collect(CUDNN_HEUR_MODE_A, "A");
-  collect(CUDNN_HEUR_MODE_FALLBACK, "fallback");
-  // Mode B (slower to query) when timing something new, or when a known tactic is not among the others.
+  // Mode B (slower to query) when timing something new (so its configs are timed before the fallback list's), or
+  // when the tactic the cache / an earlier layer chose is not among mode A's.
   const std::string* known_id = timing ? ts->known(problem) : nullptr;
   bool known_found = false;
   for (const Candidate& c : cands)
     if (known_id && c.id == *known_id) known_found = true;
   if (timing && !known_found) collect(CUDNN_HEUR_MODE_B, "B");
+  collect(CUDNN_HEUR_MODE_FALLBACK, "fallback");
   if (ts && !timing) {
     auto it = ts->chosen.find(problem);
     bool known = it == ts->chosen.end();

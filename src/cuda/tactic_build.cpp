@@ -89,18 +89,12 @@ Json time_layer_tactics(const TacticBuildInput& in) {
   TacticSession session(TacticSession::Mode::kTime);
   session.cache = &cache;
   session.device = tactic_device_key();
-  Stream stream;
-  session.stream = stream.get();
   const TacticScope scope(&session);
+  std::unique_ptr<Stream> stream;
+  std::unique_ptr<BlasLtHandle> blaslt;
   LayerContext lc;
-  lc.stream = stream.get();
-  BlasLtHandle blaslt;
-  lc.blaslt = &blaslt;
 #ifdef ONYX_HAVE_CUDNN
   std::unique_ptr<DnnHandle> dnn;
-  for (size_t i : tunable)
-    if (in.kernels[i].rfind("cuda.conv", 0) == 0 && !dnn) dnn = std::make_unique<DnnHandle>();
-  lc.dnn = dnn.get();
 #endif
 
   Json per_node = Json::array();
@@ -109,8 +103,18 @@ Json time_layer_tactics(const TacticBuildInput& in) {
   int layers_timed = 0, layers_cached = 0, layers_reused = 0;
   size_t done = 0;
   const size_t total = tunable.size() * shape_sets.size();
-  std::string current;
+  std::string current = "the start";
   try {
+    stream = std::make_unique<Stream>();
+    session.stream = stream->get();
+    lc.stream = stream->get();
+    blaslt = std::make_unique<BlasLtHandle>();
+    lc.blaslt = blaslt.get();
+#ifdef ONYX_HAVE_CUDNN
+    for (size_t i : tunable)
+      if (in.kernels[i].rfind("cuda.conv", 0) == 0 && !dnn) dnn = std::make_unique<DnnHandle>();
+    lc.dnn = dnn.get();
+#endif
     for (const auto& shapes : shape_sets) {
       std::map<const Value*, Val> vals;
       for (const auto& [v, d] : shapes) vals[v] = {d, v->type.dtype, nullptr, {}};
