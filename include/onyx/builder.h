@@ -80,12 +80,17 @@ struct BuilderConfig {
   // Largest activation arena (bytes) one execution context may need for any profile; 0 = no limit. A plan
   // whose arena exceeds it is refused (kBadInput).
   uint64_t workspace_limit = 0;
-  // 0: no graph optimization; 1-3: the graph passes of onyx/passes.h run (all levels run all passes for now).
+  // 0: no graph optimization and no tactic timing (the cuda target keeps the cuBLASLt/cuDNN heuristics' first
+  // choices); 1-3: the graph passes of onyx/passes.h run (all levels run all passes for now) and the cuda target
+  // times the candidate kernels of each matmul/conv at the profiles' opt shapes (docs/cuda.md, "Tactics").
   int optimization_level = 3;
   // Which passes to skip, where to dump, and the rewrite budget (for bisecting a bad rewrite).
   PassOptions passes;
-  // Kernel timing cache (read and updated when the target times kernels; the cpu target does not yet).
+  // Kernel timing cache file (read at build start, reused entries are not timed again, rewritten at the end;
+  // damaged or foreign files are ignored with a warning). Used by the cuda target; the cpu target times nothing.
   std::string timing_cache_file;
+  // Print tactic timing progress and a summary line on stderr (onyx build turns it on). Not part of the plan.
+  bool show_progress = false;
 
   // A hash of everything above that changes the plan (stored in the plan header).
   uint64_t options_hash() const;

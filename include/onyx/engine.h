@@ -73,6 +73,12 @@ struct PlanSummary {
     size_t count = 0;
   };
   std::vector<KernelCount> kernels;
+  // GPU targets: the tactic each layer's library plans use (docs/cuda.md, "Tactics"), layers with one only.
+  struct LayerTactics {
+    std::string node, op_type;
+    std::string tactics;  // "problem -> tactic (0.0123 ms)", "; "-separated (no time: taken without timing)
+  };
+  std::vector<LayerTactics> tactics;
 };
 
 class Engine : public std::enable_shared_from_this<Engine> {

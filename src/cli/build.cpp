@@ -51,6 +51,7 @@ int run_build(const BuildOpts& o) {
   config.workspace_limit = o.workspace;
   config.optimization_level = o.opt_level;
   config.timing_cache_file = o.timing_cache;
+  config.show_progress = !o.quiet;
   config.passes.disabled = o.disabled_passes;
   config.passes.max_rewrites = o.max_rewrites;
   config.passes.dump_after = o.dump_after;
@@ -119,8 +120,13 @@ void add_build_command(CLI::App& app) {
       "out of the memory plan");
   sub->add_option("--workspace", o->workspace,
                   "Largest activation arena in bytes an execution context may use (default: no limit)");
-  sub->add_option("--opt-level", o->opt_level, "Optimization level 0-3 (default 3)")->check(CLI::Range(0, 3));
-  sub->add_option("--timing-cache", o->timing_cache, "Kernel timing cache file (unused by the cpu target)");
+  sub->add_option("--opt-level,--builder-optimization-level", o->opt_level,
+                  "Optimization level 0-3 (default 3). 0: no graph passes and, on cuda, no tactic timing (the "
+                  "cuBLASLt/cuDNN heuristics' first choices)")
+      ->check(CLI::Range(0, 3));
+  sub->add_option("--timing-cache", o->timing_cache,
+                  "Kernel timing cache file (cuda): read at build start, entries for this GPU and library versions "
+                  "are reused without timing, rewritten at the end; a damaged file is ignored with a warning");
   sub->add_option("--disable-pass", o->disabled_passes,
                   "Skip a graph pass by name (repeatable; `onyx optimize --list-passes` lists them)");
   sub->add_option("--dump-graph-after", o->dump_after, "Print the graph after this pass ran");

@@ -53,6 +53,9 @@ int inspect_plan(const PlanOpts& o) {
     for (const auto& k : s.kernels)
       ks.push_back({{"op_type", k.op_type}, {"kernel", k.kernel}, {"count", k.count}});
     j["kernels"] = ks;
+    auto ts = nlohmann::ordered_json::array();
+    for (const auto& t : s.tactics) ts.push_back({{"node", t.node}, {"op_type", t.op_type}, {"tactics", t.tactics}});
+    j["tactics"] = ts;
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -95,6 +98,10 @@ int inspect_plan(const PlanOpts& o) {
             << ") ----\n";
   for (const auto& k : s.kernels)
     std::cout << "    " << k.op_type << " -> " << k.kernel << " x" << k.count << "\n";
+  if (!s.tactics.empty()) {
+    std::cout << "\n    ---- tactics (" << s.tactics.size() << " layers; problem -> tactic (timed median)) ----\n";
+    for (const auto& t : s.tactics) std::cout << "    " << t.node << " (" << t.op_type << "): " << t.tactics << "\n";
+  }
   return 0;
 }
 

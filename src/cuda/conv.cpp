@@ -3,8 +3,10 @@
 // The graph: X, W -> CONVOLUTION_FORWARD -> [virtual fp32 -> POINTWISE ADD bias -> virtual fp32 -> POINTWISE
 // RELU_FWD] -> Y. Tensors always carry logical NCHW dimensions ([n, c, h, w], filters [k, c/groups, r, s]); the
 // layout lives in the strides only. cuDNN infers the group count from the ratio of X's channels to W's channels.
-// Engine configurations come from the heuristics (mode A, then the fallback list); the first whose execution plan
-// finalizes (and, for strict float32, whose numerical notes rule out tensor cores and down-converted inputs) wins.
+// Engine configurations come from the heuristics (mode A, mode B when timing, then the fallback list; deduplicated);
+// for strict float32 those whose numerical notes allow tensor cores or down-converted inputs are left out. Which of
+// them runs is a tactic (tactics.h): timed at build (up to max_candidates whose execution plans finalize), the
+// plan's recorded choice at load, else the first whose plan finalizes.
 // When no engine runs the fused graph, the plan is rebuilt for the convolution alone and run() adds bias and ReLU
 // with onyx's own kernels.
 #include "cuda/conv.h"
@@ -13,12 +15,15 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cuda/check.h"
 #include "cuda/kernels.h"
+#include "cuda/tactics.h"
 #include "onyx/error.h"
 
 namespace onyx::cuda {
@@ -184,8 +189,73 @@ struct Built {
   std::vector<std::unique_ptr<Desc>> keep;
   std::unique_ptr<Desc> plan;
   int64_t workspace = 0;
-  std::string info;
+  std::string info, tactic, problem;
 };
+
+// A tactic id for an engine configuration: "e<global engine index>" plus its knob choices ("e7.k3=1.k10=0").
+std::string config_id(cudnnBackendDescriptor_t cfg, int64_t index) {
+  std::string id = "e" + std::to_string(index);
+  try {
+    constexpr int64_t kMaxKnobs = 32;
+    std::vector<std::unique_ptr<Desc>> knobs;
+    std::vector<cudnnBackendDescriptor_t> raw;
+    for (int64_t i = 0; i < kMaxKnobs; ++i) {
+      knobs.push_back(std::make_unique<Desc>(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR,
+                                             "cudnnBackendCreateDescriptor(KNOB_CHOICE)"));
+      raw.push_back(knobs.back()->get());
+    }
+    int64_t n = 0;
+    check_dnn(cudnnBackendGetAttribute(cfg, CUDNN_ATTR_ENGINECFG_KNOB_CHOICES, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                       kMaxKnobs, &n, raw.data()),
+              "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINECFG_KNOB_CHOICES)");
+    for (int64_t i = 0; i < n && i < kMaxKnobs; ++i) {
+      cudnnBackendKnobType_t type{};
+      int64_t value = 0, got = 0;
+      check_dnn(cudnnBackendGetAttribute(raw[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE,
+                                         CUDNN_TYPE_KNOB_TYPE, 1, &got, &type),
+                "cudnnBackendGetAttribute(CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE)");
+      check_dnn(cudnnBackendGetAttribute(raw[static_cast<size_t>(i)], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE,
+                                         CUDNN_TYPE_INT64, 1, &got, &value),
+                "cudnnBackendGetAttribute(CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE)");
+      id += ".k" + std::to_string(static_cast<int>(type)) + "=" + std::to_string(value);
+    }
+  } catch (const Error&) {
+    // Knobs unreadable: the engine index alone.
+  }
+  return id;
+}
+
+// The problem part of a timing cache key: every field of the desc that changes the engines or their speed.
+std::string problem_key(const ConvDesc& d, int64_t oh, int64_t ow, bool fused) {
+  auto i = [](int64_t v) { return std::to_string(v); };
+  std::string k = "conv " + std::string(dtype_name(d.dtype)) + (d.layout == ConvLayout::kNCHW ? " nchw" : " nhwc") +
+                  " x" + i(d.n) + "," + i(d.c) + "," + i(d.h) + "," + i(d.w) + " k" + i(d.k) + " r" + i(d.r) + "," +
+                  i(d.s) + " g" + i(d.groups) + " st" + i(d.stride_h) + "," + i(d.stride_w) + " pad" + i(d.pad_top) +
+                  "," + i(d.pad_left) + "," + i(d.pad_bottom) + "," + i(d.pad_right) + " dil" + i(d.dilation_h) + "," +
+                  i(d.dilation_w) + " y" + i(oh) + "," + i(ow);
+  if (fused) k += std::string(" fused") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "");
+  if (d.dtype == DType::kFloat32) k += d.allow_tf32 ? " tf32" : " strict";
+  return k;
+}
+
+// Runs a finalized execution plan once (the handle's stream is set by the caller).
+void execute(cudnnHandle_t h, cudnnBackendDescriptor_t plan, const void* x, const void* w, const void* bias, void* y,
+             void* workspace) {
+  std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
+  std::vector<void*> ptrs = {const_cast<void*>(x), const_cast<void*>(w), y};
+  if (bias) {
+    uids.push_back(kUidB);
+    ptrs.push_back(const_cast<void*>(bias));
+  }
+  Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, "cudnnBackendCreateDescriptor(VARIANT_PACK)");
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, static_cast<int64_t>(uids.size()),
+               uids.data());
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, static_cast<int64_t>(ptrs.size()),
+               ptrs.data());
+  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace);
+  pack.finalize("cudnnBackendFinalize(VARIANT_PACK)");
+  check_dnn(cudnnBackendExecute(h, plan, pack.get()), "cudnnBackendExecute");
+}
 
 // Builds graph + plan; `fuse` puts bias/ReLU into the graph. Throws (kUnsupported when nothing runs it).
 Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, bool fuse) {
@@ -261,16 +331,24 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
 
   const bool strict = d.dtype == DType::kFloat32 && !d.allow_tf32;
   std::string skipped;
-  for (cudnnBackendHeurMode_t heur_mode : {CUDNN_HEUR_MODE_A, CUDNN_HEUR_MODE_FALLBACK}) {
+  // Candidates: the engine configurations of heuristics mode A, then (when timing, or when a recorded tactic is
+  // not among them) mode B, then the fallback list; deduplicated by tactic id; for strict float32 those whose
+  // numerical notes allow tensor cores or down-converted inputs are left out.
+  struct Candidate {
+    std::unique_ptr<Desc> cfg;
+    std::string id, source;
+    int64_t index = -1;
+  };
+  std::vector<Candidate> cands;
+  auto collect = [&](cudnnBackendHeurMode_t heur_mode, const char* source) {
     Desc heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR, "cudnnBackendCreateDescriptor(ENGINEHEUR)");
     ONYX_DNN_SET_DESC(heur, CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, *graph);
     ONYX_DNN_SET(heur, CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &heur_mode);
-    if (cudnnBackendFinalize(heur.get()) != CUDNN_STATUS_SUCCESS) continue;
+    if (cudnnBackendFinalize(heur.get()) != CUDNN_STATUS_SUCCESS) return;
     int64_t count = 0;
-    check_dnn(cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0,
-                                       &count, nullptr),
-              "cudnnBackendGetAttribute(CUDNN_ATTR_ENGINEHEUR_RESULTS) (count)");
-    if (count <= 0) continue;
+    if (cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count,
+                                 nullptr) != CUDNN_STATUS_SUCCESS || count <= 0)
+      return;
     std::vector<std::unique_ptr<Desc>> cfgs;
     std::vector<cudnnBackendDescriptor_t> raw;
     for (int64_t i = 0; i < count; ++i) {
@@ -299,32 +377,116 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
       } else {
         index = engine_index(cfg);
       }
-      auto plan = std::make_unique<Desc>(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR,
-                                         "cudnnBackendCreateDescriptor(EXECUTION_PLAN)");
-      ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-      ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg);
-      if (cudnnBackendFinalize(plan->get()) != CUDNN_STATUS_SUCCESS) continue;
-      int64_t ws = 0, n_ws = 0;
-      check_dnn(cudnnBackendGetAttribute(plan->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1,
-                                         &n_ws, &ws),
-                "cudnnBackendGetAttribute(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE)");
-      b.workspace = ws;
-      b.plan = std::move(plan);
-      b.info = "cuDNN engine " + std::to_string(index) + " (heuristics " +
-               (heur_mode == CUDNN_HEUR_MODE_A ? "A" : "fallback") + "), " +
-               (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "")
-                         : std::string("conv"));
-      // The plan was finalized from these descriptors; keep them (and the chosen config) alive with it.
-      b.keep.push_back(std::move(cfgs[static_cast<size_t>(i)]));
-      b.keep.push_back(std::move(graph));
-      b.keep.push_back(std::move(conv_op));
-      b.keep.push_back(std::move(conv));
-      b.keep.push_back(std::move(x));
-      b.keep.push_back(std::move(w));
-      b.keep.push_back(std::move(y));
-      if (conv_out) b.keep.push_back(std::move(conv_out));
-      return b;
+      std::string id = config_id(cfg, index);
+      bool dup = false;
+      for (const Candidate& c : cands)
+        if (c.id == id) dup = true;
+      if (!dup) cands.push_back({std::move(cfgs[static_cast<size_t>(i)]), std::move(id), source, index});
     }
+  };
+  TacticSession* ts = current_tactics();
+  const bool timing = ts && ts->mode == TacticSession::Mode::kTime;
+  const std::string problem = problem_key(d, oh, ow, epilogue);
+  collect(CUDNN_HEUR_MODE_A, "A");
+  // Mode B (slower to query) when timing something new (so its configs are timed before the fallback list's), or
+  // when the tactic the cache / an earlier layer chose is not among mode A's.
+  const std::string* known_id = timing ? ts->known(problem) : nullptr;
+  bool known_found = false;
+  for (const Candidate& c : cands)
+    if (known_id && c.id == *known_id) known_found = true;
+  if (timing && !known_found) collect(CUDNN_HEUR_MODE_B, "B");
+  collect(CUDNN_HEUR_MODE_FALLBACK, "fallback");
+  if (ts && !timing) {
+    auto it = ts->chosen.find(problem);
+    bool known = it == ts->chosen.end();
+    for (const Candidate& c : cands)
+      if (!known && c.id == it->second) known = true;
+    if (!known) collect(CUDNN_HEUR_MODE_B, "B");
+  }
+
+  // Execution plans: finalized in candidate order (a config whose plan does not finalize is not a candidate);
+  // when timing, up to max_candidates of them, else only until the one to use finalizes.
+  struct Final {
+    std::unique_ptr<Desc> plan;
+    size_t cand = 0;
+    int64_t workspace = 0;
+  };
+  auto finalize = [&](size_t ci) -> std::optional<Final> {
+    cudnnBackendDescriptor_t cfg = cands[ci].cfg->get();
+    auto plan = std::make_unique<Desc>(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR,
+                                       "cudnnBackendCreateDescriptor(EXECUTION_PLAN)");
+    ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+    ONYX_DNN_SET(*plan, CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg);
+    if (cudnnBackendFinalize(plan->get()) != CUDNN_STATUS_SUCCESS) return std::nullopt;
+    int64_t ws = 0, n_ws = 0;
+    check_dnn(cudnnBackendGetAttribute(plan->get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, CUDNN_TYPE_INT64, 1,
+                                       &n_ws, &ws),
+              "cudnnBackendGetAttribute(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE)");
+    return Final{std::move(plan), ci, ws};
+  };
+  std::optional<Final> chosen;
+  if (timing) {
+    // Decided already (an earlier layer, the timing cache): finalize that candidate only.
+    if (const std::string* k = ts->known(problem)) {
+      for (size_t ci = 0; ci < cands.size() && !chosen; ++ci)
+        if (cands[ci].id == *k) {
+          chosen = finalize(ci);
+          if (chosen) choose_tactic(problem, {*k}, nullptr);  // records the reuse
+        }
+    }
+  }
+  if (timing && !chosen) {
+    std::vector<Final> finals;
+    for (size_t ci = 0; ci < cands.size() && static_cast<int>(finals.size()) < std::max(1, ts->max_candidates); ++ci)
+      if (auto f = finalize(ci)) finals.push_back(std::move(*f));
+    if (!finals.empty()) {
+      std::vector<std::string> ids;
+      for (const Final& f : finals) ids.push_back(cands[f.cand].id);
+      const bool bias_in_graph = epilogue && d.bias;
+      const int pick = choose_tactic(problem, ids, [&](int i, cudaStream_t stream) {
+        const size_t es = dtype_size(d.dtype);
+        const Final& f = finals[static_cast<size_t>(i)];
+        void* px = ts->scratch(0, static_cast<size_t>(d.n * d.c * d.h * d.w) * es);
+        void* pw = ts->scratch(1, static_cast<size_t>(d.k * (d.c / d.groups) * d.r * d.s) * es);
+        void* py = ts->scratch(2, static_cast<size_t>(d.n * d.k * oh * ow) * es);
+        void* pb = bias_in_graph ? ts->scratch(3, static_cast<size_t>(d.k) * es) : nullptr;
+        void* pws = f.workspace > 0 ? ts->scratch(4, static_cast<size_t>(f.workspace)) : nullptr;
+        check_dnn(cudnnSetStream(handle, stream), "cudnnSetStream");
+        execute(handle, f.plan->get(), px, pw, pb, py, pws);
+      });
+      chosen = std::move(finals[static_cast<size_t>(pick)]);
+    }
+  } else if (!timing) {
+    // The recorded tactic (or, without a session / record, the first candidate), then the others in order.
+    std::vector<std::string> ids;
+    for (const Candidate& c : cands) ids.push_back(c.id);
+    const size_t first = static_cast<size_t>(choose_tactic(problem, ids, nullptr));
+    if (first < cands.size()) chosen = finalize(first);
+    if (!chosen && first != 0 && first < cands.size())
+      std::fprintf(stderr, "onyx: warning: the plan's tactic '%s' for %s does not finalize any more; using the "
+                   "heuristic's first choice\n", cands[first].id.c_str(), problem.c_str());
+    for (size_t ci = 0; !chosen && ci < cands.size(); ++ci)
+      if (ci != first) chosen = finalize(ci);
+  }
+  if (chosen) {
+    Candidate& c = cands[chosen->cand];
+    b.workspace = chosen->workspace;
+    b.plan = std::move(chosen->plan);
+    b.tactic = c.id;
+    b.problem = problem;
+    b.info = "cuDNN engine " + std::to_string(c.index) + " (heuristics " + c.source + "), " +
+             (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "")
+                       : std::string("conv"));
+    // The plan was finalized from these descriptors; keep them (and the chosen config) alive with it.
+    b.keep.push_back(std::move(c.cfg));
+    b.keep.push_back(std::move(graph));
+    b.keep.push_back(std::move(conv_op));
+    b.keep.push_back(std::move(conv));
+    b.keep.push_back(std::move(x));
+    b.keep.push_back(std::move(w));
+    b.keep.push_back(std::move(y));
+    if (conv_out) b.keep.push_back(std::move(conv_out));
+    return b;
   }
   fail_unsupported("conv: no cuDNN engine runs ", epilogue ? "the fused conv graph" : "this convolution", " (",
                    dtype_name(d.dtype), d.layout == ConvLayout::kNCHW ? " NCHW" : " NHWC", ", n=", d.n, " c=", d.c,
@@ -358,6 +520,8 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
   impl_->bias_in_graph = fused_ && desc_.bias;
   workspace_bytes_ = static_cast<size_t>(b.workspace);
   info_ = std::move(b.info);
+  tactic_ = std::move(b.tactic);
+  problem_ = std::move(b.problem);
 }
 
 ConvPlan::~ConvPlan() = default;
@@ -374,20 +538,7 @@ void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void
   const auto h = static_cast<cudnnHandle_t>(handle_);
   check_dnn(cudnnSetStream(h, stream), "cudnnSetStream");
 
-  std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
-  std::vector<void*> ptrs = {const_cast<void*>(x), const_cast<void*>(w), y};
-  if (impl_->bias_in_graph) {
-    uids.push_back(kUidB);
-    ptrs.push_back(const_cast<void*>(bias));
-  }
-  Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, "cudnnBackendCreateDescriptor(VARIANT_PACK)");
-  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, static_cast<int64_t>(uids.size()),
-               uids.data());
-  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, static_cast<int64_t>(ptrs.size()),
-               ptrs.data());
-  ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &workspace);
-  pack.finalize("cudnnBackendFinalize(VARIANT_PACK)");
-  check_dnn(cudnnBackendExecute(h, impl_->plan->get(), pack.get()), "cudnnBackendExecute");
+  execute(h, impl_->plan->get(), x, w, impl_->bias_in_graph ? bias : nullptr, y, workspace);
 
   if (!fused_) {
     const Dims y_shape = desc_.layout == ConvLayout::kNCHW ? Dims{desc_.n, desc_.k, out_h_, out_w_}

@@ -68,6 +68,9 @@ class ConvPlan {
   size_t workspace_bytes() const { return workspace_bytes_; }
   // "cuDNN engine 7 (heuristics A), fused conv+bias+relu" — for logs and tactic reports.
   const std::string& info() const { return info_; }
+  // The chosen engine configuration's tactic id ("e7.k3=1") and the problem key it was chosen for (tactics.h).
+  const std::string& tactic() const { return tactic_; }
+  const std::string& problem() const { return problem_; }
 
   // Enqueues y = conv(x, w) (+bias) (+relu) on `stream`. workspace holds workspace_bytes() (null when 0). y must
   // not alias x, w or bias.
@@ -84,7 +87,7 @@ class ConvPlan {
   int64_t out_h_ = 0, out_w_ = 0;
   bool fused_ = false;
   size_t workspace_bytes_ = 0;
-  std::string info_;
+  std::string info_, tactic_, problem_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -19,6 +19,8 @@
 #include "layer.h"
 #include "matmul.h"
 #include "onyx/cuda.h"
+#include "tactic_build.h"
+#include "tactics.h"
 #ifdef ONYX_HAVE_CUDNN
 #include "conv.h"
 #endif
@@ -228,6 +230,9 @@ class CudaEngine : public TargetEngine {
   std::vector<bool> host_io;                  // per io tensor
   // Weights on the device: (value id, dtype) → buffer.
   std::map<std::pair<int, DType>, DeviceBuffer> weights;
+  // Tactics the plan recorded (tactics.h): problem → tactic, and per step its [problem, tactic, ms] list.
+  std::map<std::string, std::string> tactics;
+  std::vector<Json> step_tactics;
 
   std::unique_ptr<TargetContext> create_context(const EngineData& d) const override;
   std::vector<std::string> host_inputs() const override { return host_input_names; }
@@ -236,13 +241,28 @@ class CudaEngine : public TargetEngine {
     for (const StepInfo& s : steps) out.emplace_back(s.kernel, s.precision_name);
     return out;
   }
+  std::vector<std::string> layer_tactics() const override {
+    std::vector<std::string> out;
+    for (const Json& t : step_tactics) {
+      std::string text;
+      for (const Json& r : t) {
+        if (!r.is_array() || r.size() != 3) continue;
+        char ms[48] = "";
+        if (r[2].is_number() && r[2].get<double>() >= 0) std::snprintf(ms, sizeof ms, " (%.4f ms)", r[2].get<double>());
+        text += (text.empty() ? "" : "; ") + r[0].get<std::string>() + " -> " + r[1].get<std::string>() + ms;
+      }
+      out.push_back(text);
+    }
+    return out;
+  }
 };
 
 // ---- context -----------------------------------------------------------------------------------------------
 
 class CudaContext : public TargetContext {
  public:
-  CudaContext(const EngineData& d, const CudaEngine& e) : d_(d), e_(e) {
+  CudaContext(const EngineData& d, const CudaEngine& e) : d_(d), e_(e), tactics_(TacticSession::Mode::kLookup) {
+    tactics_.chosen = e.tactics;
     layers_.resize(d.steps.size());
     for (size_t s = 0; s < d.steps.size(); ++s)
       if (e.steps[s].device) layers_[s] = create_layer(e.steps[s].build);
@@ -449,6 +469,7 @@ class CudaContext : public TargetContext {
 #ifdef ONYX_HAVE_CUDNN
   std::unique_ptr<DnnHandle> dnn_;
 #endif
+  TacticSession tactics_;  // the plan's tactics, consulted by cuBLASLt/cuDNN plans built in prepare()
   Stream own_stream_;
   LayerContext lc_;
   size_t profile_ = 0;
@@ -526,6 +547,7 @@ void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int6
   size_t workspace = 0;
   lc_.workspace = nullptr;
   lc_.workspace_bytes = 0;
+  const TacticScope tactic_scope(&tactics_);
   for (size_t s = 0; s < d_.steps.size(); ++s) {
     const EngineData::Step& st = d_.steps[s];
     const Node& n = *st.node;
@@ -945,11 +967,32 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     Json names = Json::array();
     for (const Value* v : g.inputs)
       if (host_io.count(v)) names.push_back(v->name());
-    cuda_meta = Json{{"layers", layers},
-                     {"device", device_name()},
-                     {"host_inputs", names},
-                     {"strongly_typed", config.strongly_typed}}
-                    .dump();
+    // Tactics: time the candidates of every matmul/conv at the profiles' opt shapes (tactic_build.h).
+    TacticBuildInput tin;
+    tin.model = &model;
+    tin.config = &config;
+    tin.host_nodes = host_nodes;
+    tin.kernels = kernels;
+    tin.host_io = host_io;
+    tin.make_layer = [&](const Node& n, LayerBuild& b) {
+      auto it = overrides.find(n.name);
+      Precision p = it != overrides.end() ? it->second : config.precision;
+      if (it == overrides.end() && (p == Precision::kFp16 || p == Precision::kBf16) && in_qdq_region(n))
+        p = Precision::kFp32;
+      b = make_build(n, host_vals, p, config.strongly_typed);
+      return create_layer(b);
+    };
+    tin.run_host = [](const Node& n, const std::vector<const Tensor*>& ins, const std::vector<const Dims*>& dims,
+                      std::vector<Tensor>& outs) {
+      run_host_node(n, OpRegistry::instance().find(n.domain, n.op_type, n.opset), ins, dims, outs);
+    };
+    Json meta{{"layers", layers},
+              {"device", device_name()},
+              {"host_inputs", names},
+              {"strongly_typed", config.strongly_typed}};
+    Json tactics = time_layer_tactics(tin);
+    if (!tactics.is_null()) meta["tactics"] = std::move(tactics);
+    cuda_meta = meta.dump();
     return kernels;
   }
 }
@@ -993,6 +1036,21 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
     if (!found || !v) fail_bad_input(label, ": damaged plan (shape tensor '", name, "' is not an input)");
     host_io.insert(v);
     e->host_input_names.push_back(name);
+  }
+  e->step_tactics.assign(d.steps.size(), Json::array());
+  if (meta.contains("tactics")) {
+    const Json& t = meta["tactics"];
+    if (!t.is_array() || t.size() != d.steps.size())
+      fail_bad_input(label, ": damaged plan (cuda tactic table does not match the graph)");
+    for (size_t s = 0; s < t.size(); ++s) {
+      if (!t[s].is_array()) fail_bad_input(label, ": damaged plan (cuda tactic table)");
+      for (const Json& r : t[s])
+        if (!r.is_array() || r.size() != 3 || !r[0].is_string() || !r[1].is_string() || !r[2].is_number())
+          fail_bad_input(label, ": damaged plan (cuda tactic entry ", r.dump().substr(0, 60), ")");
+        else
+          e->tactics[r[0].get<std::string>()] = r[1].get<std::string>();
+      e->step_tactics[s] = t[s];
+    }
   }
   std::vector<bool> host_nodes;
   for (const EngineData::Step& st : d.steps) host_nodes.push_back(!st.device);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "cuda/check.h"
+#include "cuda/tactics.h"
 #include "onyx/error.h"
 
 namespace onyx::cuda {
@@ -54,6 +55,52 @@ cublasLtMatrixLayout_t make_layout(DType t, int64_t rows, int64_t cols, int64_t 
 }
 
 bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+// A tactic id naming an algorithm by its configuration ("a21.t18.s8.k1.r0.w0.c0.i0.g0": algorithm, tile, stages,
+// split-k, reduction scheme, CTA swizzling, custom option, inner shape, cluster shape). Attributes this cuBLASLt
+// does not know read as 0.
+std::string algo_id(const cublasLtMatmulAlgo_t& algo) {
+  // The buffer size must equal the attribute's size (queried first); values are unsigned, read little-endian.
+  auto get = [&](cublasLtMatmulAlgoConfigAttributes_t attr) {
+    uint64_t v = 0;
+    size_t size = 0;
+    if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, nullptr, 0, &size) != CUBLAS_STATUS_SUCCESS || size == 0 ||
+        size > sizeof v)
+      return uint64_t{0};
+    size_t written = 0;
+    if (cublasLtMatmulAlgoConfigGetAttribute(&algo, attr, &v, size, &written) != CUBLAS_STATUS_SUCCESS) return
+        uint64_t{0};
+    return v;
+  };
+  std::string id = "a" + std::to_string(get(CUBLASLT_ALGO_CONFIG_ID));
+  id += ".t" + std::to_string(get(CUBLASLT_ALGO_CONFIG_TILE_ID));
+  id += ".s" + std::to_string(get(CUBLASLT_ALGO_CONFIG_STAGES_ID));
+  id += ".k" + std::to_string(get(CUBLASLT_ALGO_CONFIG_SPLITK_NUM));
+  id += ".r" + std::to_string(get(CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME));
+  id += ".w" + std::to_string(get(CUBLASLT_ALGO_CONFIG_CTA_SWIZZLING));
+  id += ".c" + std::to_string(get(CUBLASLT_ALGO_CONFIG_CUSTOM_OPTION));
+  id += ".i" + std::to_string(get(CUBLASLT_ALGO_CONFIG_INNER_SHAPE_ID));
+  id += ".g" + std::to_string(get(CUBLASLT_ALGO_CONFIG_CLUSTER_SHAPE_ID));
+  return id;
+}
+
+// The problem part of a timing cache key (every field that changes which algorithms exist or how fast they are).
+std::string problem_key(const MatmulDesc& s) {
+  const char* compute = s.compute == MatmulCompute::kTf32 ? "tf32" : s.compute == MatmulCompute::kFp32Strict ? "fp32"
+                                                                                                             : "default";
+  const char* epi = s.epilogue == MatmulEpilogue::kRelu ? "relu" : s.epilogue == MatmulEpilogue::kGelu ? "gelu" : "none";
+  std::string k = "matmul " + std::string(dtype_name(s.dtype)) + " " + compute + " m" + std::to_string(s.m) + " n" +
+                  std::to_string(s.n) + " k" + std::to_string(s.k) + (s.trans_a ? " ta" : "") +
+                  (s.trans_b ? " tb" : "") + " ld" + std::to_string(s.lda) + "," + std::to_string(s.ldb) + "," +
+                  std::to_string(s.ldc);
+  if (s.batch_count > 1)
+    k += " batch" + std::to_string(s.batch_count) + " stride" + std::to_string(s.stride_a) + "," +
+         std::to_string(s.stride_b) + "," + std::to_string(s.stride_c);
+  k += std::string(s.bias ? " bias" : "") + " epi " + epi;
+  if (s.alpha != 1.f || s.beta != 0.f) k += " alpha" + std::to_string(s.alpha) + " beta" + std::to_string(s.beta);
+  k += " align" + std::to_string(s.alignment);
+  return k;
+}
 
 }  // namespace
 
@@ -184,6 +231,37 @@ MatmulPlan::MatmulPlan(const BlasLtHandle& handle, const MatmulDesc& d, int max_
   if (im.results.empty())
     fail_unsupported("matmul: cuBLASLt has no algorithm for ", dtype_name(s.dtype), " m=", s.m, " n=", s.n,
                      " k=", s.k, " batch=", s.batch_count, " within ", max_workspace, " bytes of workspace");
+  // Tactic choice (tactics.h): the chosen candidate moves to index 0, which is what layers run.
+  problem_ = problem_key(s);
+  std::vector<std::string> ids;
+  for (const auto& r : im.results) ids.push_back(algo_id(r.algo));
+  const int chosen = choose_tactic(problem_, ids, [&](int i, cudaStream_t stream) {
+    TacticSession& ts = *current_tactics();
+    const size_t es = dtype_size(s.dtype);
+    auto span = [&](int64_t stride, int64_t rows, int64_t ld) {
+      return static_cast<size_t>((s.batch_count - 1) * stride + rows * ld) * es;
+    };
+    void* a = ts.scratch(0, span(s.stride_a, a_rows, s.lda));
+    void* b = ts.scratch(1, span(s.stride_b, b_rows, s.ldb));
+    void* c = ts.scratch(2, span(s.stride_c, s.m, s.ldc));
+    const auto& r = im.results[static_cast<size_t>(i)];
+    void* ws = r.workspaceSize ? ts.scratch(4, r.workspaceSize) : nullptr;
+    if (s.bias) {
+      const void* bias = ts.scratch(3, static_cast<size_t>(s.n) * es);
+      check_blas(cublasLtMatmulDescSetAttribute(im.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias),
+                 "cublasLtMatmulDescSetAttribute (BIAS_POINTER)");
+    }
+    const float alpha = s.alpha, beta = s.beta;
+    check_blas(cublasLtMatmul(static_cast<cublasLtHandle_t>(handle_), im.op, &alpha, b, im.la, a, im.lb, &beta, c,
+                              im.lc, c, im.lc, &r.algo, ws, r.workspaceSize, stream),
+               "cublasLtMatmul");
+  });
+  if (chosen > 0) {
+    std::rotate(im.results.begin(), im.results.begin() + chosen, im.results.begin() + chosen + 1);
+    std::rotate(ids.begin(), ids.begin() + chosen, ids.begin() + chosen + 1);
+  }
+  tactic_ = ids[0];
+  ids_ = std::move(ids);
   for (const auto& r : im.results) algos_.push_back({r.workspaceSize, r.wavesCount});
 }
 

@@ -70,7 +70,9 @@ struct MatmulAlgo {
 class MatmulPlan {
  public:
   // Builds descriptors and asks cublasLtMatmulAlgoGetHeuristic for up to max_algos candidates that need at most
-  // max_workspace bytes. Throws kUnsupported when none is returned.
+  // max_workspace bytes. Throws kUnsupported when none is returned. Candidate 0 is the tactic choose_tactic()
+  // picks (tactics.h): the fastest when the builder is timing, the plan's recorded choice when an engine loads,
+  // else the heuristic's first.
   MatmulPlan(const BlasLtHandle& handle, const MatmulDesc& desc, int max_algos = 8,
              size_t max_workspace = size_t{32} << 20);
   ~MatmulPlan();
@@ -80,6 +82,12 @@ class MatmulPlan {
   const MatmulDesc& desc() const { return desc_; }
   int num_algos() const { return static_cast<int>(algos_.size()); }
   const MatmulAlgo& algo(int index) const;
+  // The chosen candidate (index 0): its tactic id ("a21.t18.s8...") and the problem key it was chosen for (see
+  // tactics.h: timed at build, recorded in the plan; without a tactic session, the heuristic's first).
+  const std::string& tactic() const { return tactic_; }
+  const std::string& problem() const { return problem_; }
+  // Tactic id of candidate `index` (in the order above: the chosen one first).
+  const std::string& tactic_id(int index) const { return ids_.at(static_cast<size_t>(index)); }
   // The largest workspace any candidate needs (allocate this once to be free to pick any algorithm).
   size_t max_workspace_bytes() const;
 
@@ -94,6 +102,8 @@ class MatmulPlan {
   void* handle_ = nullptr;
   std::unique_ptr<Impl> impl_;
   std::vector<MatmulAlgo> algos_;
+  std::string tactic_, problem_;
+  std::vector<std::string> ids_;
 };
 
 }  // namespace onyx::cuda

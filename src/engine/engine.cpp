@@ -372,6 +372,11 @@ PlanSummary Engine::summary() const {
       }
     if (!found) s.kernels.push_back({st.node->op_type, kernel, 1});
   }
+  if (d.target) {
+    const std::vector<std::string> t = d.target->layer_tactics();
+    for (size_t i = 0; i < d.steps.size() && i < t.size(); ++i)
+      if (!t[i].empty()) s.tactics.push_back({d.steps[i].node->name, d.steps[i].node->op_type, t[i]});
+  }
   for (const MemoryPlan& m : d.memory) {
     size_t planned = 0;
     uint64_t planned_bytes = 0;

@@ -58,6 +58,8 @@ class TargetEngine {
   virtual std::vector<std::string> host_inputs() const = 0;
   // Per step: (kernel, precision) for `onyx inspect plan`.
   virtual std::vector<std::pair<std::string, std::string>> layer_info() const = 0;
+  // Per step: the tactics the plan recorded ("problem -> tactic (ms)", "; "-separated; empty when none).
+  virtual std::vector<std::string> layer_tactics() const { return {}; }
 };
 
 // Build, cuda: what the target stores in other dtypes than the model's (by value name).
