@@ -65,7 +65,8 @@ class Desc {
   (desc).set(attr, type, count, values, "cudnnBackendSetAttribute(" #attr ")")
 #define ONYX_DNN_SET_DESC(desc, attr, other) (desc).set_desc(attr, other, "cudnnBackendSetAttribute(" #attr ")")
 
-constexpr int64_t kUidX = 1, kUidW = 2, kUidB = 3, kUidY = 4, kUidConvOut = 5, kUidBiasOut = 6;
+constexpr int64_t kUidX = 1, kUidW = 2, kUidB = 3, kUidY = 4, kUidConvOut = 5, kUidBiasOut = 6, kUidZ = 7,
+                  kUidZOut = 8;
 constexpr int64_t kAlignment = 16;
 
 using Dims4 = std::array<int64_t, 4>;
@@ -157,6 +158,7 @@ struct ConvPlan::Impl {
   std::vector<std::unique_ptr<Desc>> keep;  // every descriptor the plan refers to, alive as long as the plan
   std::unique_ptr<Desc> plan;
   bool bias_in_graph = false;
+  bool z_in_graph = false;
 };
 
 void ConvPlan::output_size(const ConvDesc& d, int64_t* out_h, int64_t* out_w) {
@@ -198,7 +200,7 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
   auto x = make_tensor(kUidX, io, x_dims, strides_for(d.layout, x_dims), false);
   auto w = make_tensor(kUidW, io, w_dims, strides_for(d.layout, w_dims), false);
   auto y = make_tensor(kUidY, io, y_dims, strides_for(d.layout, y_dims), false);
-  const bool epilogue = fuse && (d.bias || d.relu);
+  const bool epilogue = fuse && (d.bias || d.relu || d.residual);
 
   auto conv = std::make_unique<Desc>(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, "cudnnBackendCreateDescriptor(CONVOLUTION)");
   const cudnnDataType_t comp = CUDNN_DATA_FLOAT;
@@ -231,24 +233,37 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
 
   std::vector<cudnnBackendDescriptor_t> ops = {conv_op->get()};
   if (epilogue) {
+    // The chain conv_out -> (+bias) -> (+z) -> (relu) -> y; every intermediate a virtual fp32 tensor, the last
+    // step writes y.
+    struct Step {
+      cudnnPointwiseMode_t mode;
+      int64_t operand_uid;  // 0: unary
+      int64_t out_uid;
+    };
+    std::vector<Step> steps;
+    if (d.bias) steps.push_back({CUDNN_POINTWISE_ADD, kUidB, kUidBiasOut});
+    if (d.residual) steps.push_back({CUDNN_POINTWISE_ADD, kUidZ, kUidZOut});
+    if (d.relu) steps.push_back({CUDNN_POINTWISE_RELU_FWD, 0, 0});
     const Desc* current = conv_out.get();
-    if (d.bias) {
-      auto bias = make_tensor(kUidB, io, b_dims, strides_for(d.layout, b_dims), false);
+    for (size_t k = 0; k < steps.size(); ++k) {
+      const bool last = k + 1 == steps.size();
+      std::unique_ptr<Desc> operand;
+      if (steps[k].operand_uid == kUidB)
+        operand = make_tensor(kUidB, io, b_dims, strides_for(d.layout, b_dims), false);
+      else if (steps[k].operand_uid == kUidZ)
+        operand = make_tensor(kUidZ, io, y_dims, strides_for(d.layout, y_dims), false);
       std::unique_ptr<Desc> out =
-          d.relu ? make_tensor(kUidBiasOut, CUDNN_DATA_FLOAT, y_dims, strides_for(d.layout, y_dims), true) : nullptr;
-      auto add = make_pointwise_op(CUDNN_POINTWISE_ADD, *current, bias.get(), d.relu ? *out : *y, b.keep);
-      ops.push_back(add->get());
-      b.keep.push_back(std::move(add));
-      b.keep.push_back(std::move(bias));
-      if (d.relu) {
+          last ? nullptr
+               : make_tensor(steps[k].out_uid ? steps[k].out_uid : kUidZOut + 1, CUDNN_DATA_FLOAT, y_dims,
+                             strides_for(d.layout, y_dims), true);
+      auto op = make_pointwise_op(steps[k].mode, *current, operand.get(), last ? *y : *out, b.keep);
+      ops.push_back(op->get());
+      b.keep.push_back(std::move(op));
+      if (operand) b.keep.push_back(std::move(operand));
+      if (out) {
         current = out.get();
         b.keep.push_back(std::move(out));
       }
-    }
-    if (d.relu) {
-      auto relu = make_pointwise_op(CUDNN_POINTWISE_RELU_FWD, *current, nullptr, *y, b.keep);
-      ops.push_back(relu->get());
-      b.keep.push_back(std::move(relu));
     }
   }
 
@@ -312,7 +327,8 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
       b.plan = std::move(plan);
       b.info = "cuDNN engine " + std::to_string(index) + " (heuristics " +
                (heur_mode == CUDNN_HEUR_MODE_A ? "A" : "fallback") + "), " +
-               (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "")
+               (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.residual ? "+add" : "") +
+                               (d.relu ? "+relu" : "")
                          : std::string("conv"));
       // The plan was finalized from these descriptors; keep them (and the chosen config) alive with it.
       b.keep.push_back(std::move(cfgs[static_cast<size_t>(i)]));
@@ -341,7 +357,7 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
   const auto h = static_cast<cudnnHandle_t>(handle_);
   Built b;
   std::string fused_failure;
-  if (desc_.bias || desc_.relu) {
+  if (desc_.bias || desc_.relu || desc_.residual) {
     try {
       b = build(h, desc_, out_h_, out_w_, true);
       fused_ = true;
@@ -351,11 +367,13 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
   }
   if (!fused_) {
     b = build(h, desc_, out_h_, out_w_, false);
-    if (desc_.bias || desc_.relu) b.info += " + separate bias/relu kernels (fused graph: " + fused_failure + ")";
+    if (desc_.bias || desc_.relu || desc_.residual)
+      b.info += " + separate bias/add/relu kernels (fused graph: " + fused_failure + ")";
   }
   impl_->keep = std::move(b.keep);
   impl_->plan = std::move(b.plan);
   impl_->bias_in_graph = fused_ && desc_.bias;
+  impl_->z_in_graph = fused_ && desc_.residual;
   workspace_bytes_ = static_cast<size_t>(b.workspace);
   info_ = std::move(b.info);
 }
@@ -363,13 +381,15 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
 ConvPlan::~ConvPlan() = default;
 
 void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void* workspace, size_t workspace_bytes,
-                   cudaStream_t stream) const {
+                   cudaStream_t stream, const void* z) const {
   ONYX_CHECK(x && w && y, "conv: null x, w or y");
   ONYX_CHECK(!desc_.bias || bias, "conv: the plan has a bias: pass its pointer");
+  ONYX_CHECK(!desc_.residual || z, "conv: the plan adds a residual: pass its pointer");
   ONYX_CHECK(workspace_bytes >= workspace_bytes_ && (workspace_bytes_ == 0 || workspace), "conv: the plan needs ",
              workspace_bytes_, " bytes of workspace, got ", workspace_bytes);
   auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % kAlignment == 0; };
-  ONYX_CHECK(aligned(x) && aligned(w) && aligned(y) && (!desc_.bias || aligned(bias)),
+  ONYX_CHECK(aligned(x) && aligned(w) && aligned(y) && (!desc_.bias || aligned(bias)) &&
+                 (!desc_.residual || aligned(z)),
              "conv: x, w, y and bias must be ", kAlignment, "-byte aligned");
   const auto h = static_cast<cudnnHandle_t>(handle_);
   check_dnn(cudnnSetStream(h, stream), "cudnnSetStream");
@@ -379,6 +399,10 @@ void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void
   if (impl_->bias_in_graph) {
     uids.push_back(kUidB);
     ptrs.push_back(const_cast<void*>(bias));
+  }
+  if (impl_->z_in_graph) {
+    uids.push_back(kUidZ);
+    ptrs.push_back(const_cast<void*>(z));
   }
   Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, "cudnnBackendCreateDescriptor(VARIANT_PACK)");
   ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, static_cast<int64_t>(uids.size()),
@@ -396,6 +420,7 @@ void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void
       const Dims b_shape = desc_.layout == ConvLayout::kNCHW ? Dims{1, desc_.k, 1, 1} : Dims{desc_.k};
       binary(BinaryOp::kAdd, desc_.dtype, y, y_shape, bias, b_shape, y, stream);
     }
+    if (desc_.residual) binary(BinaryOp::kAdd, desc_.dtype, y, y_shape, z, y_shape, y, stream);
     if (desc_.relu) unary(UnaryOp::kRelu, desc_.dtype, y, y, numel(y_shape), stream);
   }
 }

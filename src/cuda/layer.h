@@ -99,6 +99,8 @@ struct LayerBuild {
   mutable std::vector<size_t> wants_host;
   // The precision asked for this layer (the build's, or a --layer-precision override).
   Precision precision = Precision::kFp32;
+  // The layer runs channels-last (src/cuda/layout.h): its 4-D activations have physical dims [N, H, W, C].
+  bool nhwc = false;
   // Filled by Layer::init from the above and the layer's float_dtype: storage dtypes of inputs/outputs.
   mutable std::vector<DType> input_dtypes;
   mutable std::vector<DType> output_dtypes;

@@ -1,0 +1,139 @@
+// Channels-last regions of the cuda engine (src/cuda/layout.h): a residual convnet in float16 with pooling,
+// per-channel broadcasts, an SE-style scale, a graph output inside the region and a consumer outside it, built
+// with the region (default) and without it (ONYX_CUDA_LAYOUT=nchw); both must match the reference, and the plan
+// must show which layers ran channels-last.
+#include <cstdlib>
+
+#include "cuda/check.h"
+#include "gpu_test_util.h"
+#include "onyx/builder.h"
+#include "onyx/engine.h"
+#include "onyx/onnx.h"
+#include "onyx/ref.h"
+
+namespace onyx::cuda::test {
+namespace {
+
+Value* add_input(Graph& g, const std::string& name, Shape s) {
+  Value* v = g.add_value(name);
+  v->type = TypeInfo::tensor(DType::kFloat32, std::move(s));
+  v->type.has_shape = true;
+  g.inputs.push_back(v);
+  return v;
+}
+
+Value* add_weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed, float scale = 0.4f) {
+  Value* v = g.add_value(name);
+  v->initializer = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(count(dims)), seed, -scale, scale));
+  v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
+  g.initializers.push_back(v);
+  return v;
+}
+
+Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+Attribute int_attr(const std::string& name, int64_t v) {
+  Attribute a;
+  a.name = name;
+  a.type = AttrType::kInt;
+  a.i = v;
+  return a;
+}
+
+// x[n, 8, 10, 10] -> c1 = Conv3x3(x) (two consumers: Relu and the graph output Sigmoid) -> Relu -> Conv1x1, added
+// to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid -> SE scale
+// by its GlobalMaxPool -> ReduceMean over channels (a layer outside the region) = y; Sigmoid(c1) = side.
+Model residual_net() {
+  Model m;
+  m.ir_version = 8;
+  m.opset_imports = {{"", 17}};
+  m.graph = std::make_shared<Graph>();
+  Graph& g = *m.graph;
+  g.name = "layout";
+  Value* x = add_input(g, "x", Shape({Dim::symbol("n"), Dim(8), Dim(10), Dim(10)}));
+  auto val = [&](const char* name) { return g.add_value(name); };
+  Value *c1 = val("c1"), *r1 = val("r1"), *c2 = val("c2"), *c3 = val("c3"), *a = val("a"), *r2 = val("r2");
+  Value *p = val("p"), *mu = val("mu"), *ad = val("ad"), *hs = val("hs"), *gm = val("gm"), *se = val("se");
+  Value *y = val("y"), *side = val("side");
+  g.add_node("Conv", "", {x, add_weight(g, "W1", {16, 8, 3, 3}, 1), add_weight(g, "B1", {16}, 2)}, {c1}, "conv1")
+      ->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Relu", "", {c1}, {r1}, "relu1");
+  g.add_node("Sigmoid", "", {c1}, {side}, "side");
+  g.add_node("Conv", "", {r1, add_weight(g, "W2", {16, 16, 1, 1}, 3)}, {c2}, "conv2");
+  g.add_node("Conv", "", {x, add_weight(g, "W3", {16, 8, 1, 1}, 4), add_weight(g, "B3", {16}, 5)}, {c3}, "conv3");
+  g.add_node("Add", "", {c2, c3}, {a}, "residual");
+  g.add_node("Relu", "", {a}, {r2}, "relu2");
+  Node* pool = g.add_node("AveragePool", "", {r2}, {p}, "pool");
+  pool->set_attr(ints_attr("kernel_shape", {3, 3}));
+  pool->set_attr(ints_attr("strides", {2, 2}));
+  pool->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Mul", "", {p, add_weight(g, "S", {16, 1, 1}, 6, 1.5f)}, {mu}, "scale");
+  g.add_node("Add", "", {mu, add_weight(g, "Bc", {1, 16, 1, 1}, 7)}, {ad}, "shift");
+  g.add_node("HardSigmoid", "", {ad}, {hs}, "hsig");
+  g.add_node("GlobalMaxPool", "", {hs}, {gm}, "gmp");
+  g.add_node("Mul", "", {hs, gm}, {se}, "se");
+  Node* rm = g.add_node("ReduceMean", "", {se}, {y}, "mean");
+  rm->set_attr(ints_attr("axes", {1}));
+  rm->set_attr(int_attr("keepdims", 0));
+  g.outputs = {y, side};
+  return m;
+}
+
+std::vector<float> to_floats(const Tensor& t) {
+  const Tensor f = t.cast(DType::kFloat32);
+  return std::vector<float>(f.data<float>(), f.data<float>() + f.numel());
+}
+
+class CudaLayout : public CudaTest {
+ protected:
+  void TearDown() override { unsetenv("ONYX_CUDA_LAYOUT"); }
+};
+
+TEST_F(CudaLayout, ResidualNetMatchesReferenceWithAndWithoutChannelsLast) {
+  for (const char* layout : {"nhwc", "nchw"}) {
+    setenv("ONYX_CUDA_LAYOUT", layout, 1);
+    for (Precision p : {Precision::kFp16, Precision::kFp32}) {
+      BuilderConfig c;
+      c.target = Target::kCuda;
+      c.precision = p;
+      const std::string plan = build_plan(residual_net(), c);
+      auto engine = Engine::deserialize(plan, "layout.plan");
+      int nhwc_layers = 0;
+      for (const auto& k : engine->summary().kernels)
+        if (k.kernel.find("nhwc") != std::string::npos) ++nhwc_layers;
+      const bool want_region = std::string(layout) == "nhwc" && p == Precision::kFp16;
+      if (want_region)
+        EXPECT_GE(nhwc_layers, 6) << "conv1, relu1, the fused conv2/conv3, pool, the pointwise chain, gmp, se";
+      else
+        EXPECT_EQ(nhwc_layers, 0) << layout << " precision " << static_cast<int>(p);
+      auto ctx = engine->create_execution_context();
+      const Tol tol = p == Precision::kFp16 ? Tol{2e-2, 2e-2} : Tol{1e-4, 1e-4};
+      for (int64_t n : {1, 3}) {
+        const std::vector<int64_t> dims{n, 8, 10, 10};
+        const auto x = random_floats(static_cast<size_t>(count(dims)), 60 + static_cast<uint32_t>(n));
+        auto model = std::make_shared<Model>(parse_model(serialize_model(residual_net()), "", "<test>"));
+        prepare_model(*model);
+        RefSession ref(model);
+        NamedValues want = ref.run({{"x", RunValue(Tensor::from_vector<float>(dims, x))}});
+        DeviceBuffer dx(x.size() * 4);
+        check_cuda(cudaMemcpy(dx.data(), x.data(), x.size() * 4, cudaMemcpyHostToDevice), "upload");
+        ctx->set_input_shape("x", dims);
+        ctx->set_tensor_address("x", dx.data(), x.size() * 4);
+        ctx->enqueue(stream());
+        for (size_t o = 0; o < 2; ++o) {
+          const std::string name = o == 0 ? "y" : "side";
+          EXPECT_TRUE(all_close(to_floats(ctx->output(name)), to_floats(want.at(o).second.tensor), tol))
+              << layout << " precision " << static_cast<int>(p) << " n=" << n << " output " << name;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace onyx::cuda::test
