@@ -18,6 +18,7 @@
 #include "kernels.h"
 #include "layer.h"
 #include "layout.h"
+#include "layout_kernels.h"
 #include "matmul.h"
 #include "onyx/cuda.h"
 #ifdef ONYX_HAVE_CUDNN
@@ -621,6 +622,14 @@ void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<voi
       if (rt.weight[i]) {
         t.dtype = e_.steps[s].input_dtypes[i] == DType::kUndefined ? v.dtype : e_.steps[s].input_dtypes[i];
         t.data = const_cast<void*>(rt.weight[i]);
+      } else if (rt.relayout[i] == 1 && rt.relayout_src[i][1] <= 16) {
+        // Few channels (an image entering the region): cast and transpose in one pass.
+        const DType to = rt.cast_to[i] != DType::kUndefined ? rt.cast_to[i] : v.dtype;
+        nchw_to_nhwc(v.dtype, to, v.ptr, rt.relayout_src[i], rt.relayout_buf[i].data(), stream);
+        t.dtype = to;
+        t.data = rt.relayout_buf[i].data();
+        t.dims = *rt.view[i];
+        continue;
       } else {
         t.dtype = v.dtype;
         t.data = v.ptr;

@@ -1,6 +1,8 @@
 // cuda layers for convnets: Conv and onyx.FusedConv (cuDNN, bias + ReLU fused when cuDNN can), MaxPool,
 // AveragePool, GlobalAveragePool, GlobalMaxPool and BatchNormalization (inference, folded to a scale and shift).
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "buffer.h"
 #include "layer_util.h"
@@ -114,7 +116,10 @@ class ConvLayer : public Layer {
     if (empty_) return 0;
     if (!ctx.layer_context->dnn) fail_unsupported("onyx was built without cuDNN");
     if (nhwc_) {
+      // ONYX_CUDA_CONV_TRANSPOSED=1 takes the fallback below on purpose (tests).
+      const char* force = std::getenv("ONYX_CUDA_CONV_TRANSPOSED");
       try {
+        if (force && std::string(force) == "1") fail_unsupported("NHWC plan skipped (ONYX_CUDA_CONV_TRANSPOSED=1)");
         plan_ = std::make_unique<ConvPlan>(*ctx.layer_context->dnn, d);
       } catch (const Error& e) {
         if (e.code() != ErrorCode::kUnsupported) throw;
@@ -123,6 +128,13 @@ class ConvLayer : public Layer {
       }
     }
     if (!plan_) plan_ = std::make_unique<ConvPlan>(*ctx.layer_context->dnn, d);
+    if (std::getenv("ONYX_CUDA_CONV_INFO"))  // which cuDNN engine and epilogue each conv got (diagnostics)
+      std::fprintf(stderr, "[conv] %s %s n=%lld c=%lld %lldx%lld k=%lld %lldx%lld/%lld g=%lld: %s%s\n",
+                   node().describe().c_str(), nhwc_ ? "nhwc" : "nchw", static_cast<long long>(d.n),
+                   static_cast<long long>(d.c), static_cast<long long>(d.h), static_cast<long long>(d.w),
+                   static_cast<long long>(d.k), static_cast<long long>(d.r), static_cast<long long>(d.s),
+                   static_cast<long long>(d.stride_h), static_cast<long long>(d.groups), plan_->info().c_str(),
+                   transposed_ ? " (via NCHW transposes)" : "");
     if (!transposed_) return plan_->workspace_bytes();
     const size_t es = dtype_size(d.dtype);
     auto round = [](size_t n) { return (n + 255) / 256 * 256; };
@@ -219,9 +231,8 @@ class PoolLayer : public Layer {
     if (out[0].numel() == 0) return;
     if ((kind_ == Kind::kGlobalAvg || kind_ == Kind::kGlobalMax) && nhwc_) {
       // [N, H*W, C]: reduce the middle axis.
-      const int64_t hw = x.dims[1] * x.dims[2];
-      reduce_axis(kind_ == Kind::kGlobalAvg ? ReduceOp::kMean : ReduceOp::kMax, x.dtype, x.data,
-                  {x.dims[0], hw, x.dims[3]}, 1, out[0].data, ctx.stream);
+      global_pool_nhwc(x.dtype, kind_ == Kind::kGlobalMax, x.data, x.dims[0], x.dims[1] * x.dims[2], x.dims[3],
+                       out[0].data, ctx.stream);
     } else if (nhwc_) {
       (kind_ == Kind::kMax ? max_pool2d_nhwc : avg_pool2d_nhwc)(x.dtype, x.data, p_, out[0].data, ctx.stream);
     } else if (kind_ == Kind::kGlobalAvg || kind_ == Kind::kGlobalMax) {

@@ -13,4 +13,11 @@ namespace onyx::cuda {
 void max_pool2d_nhwc(DType dtype, const void* x, const Pool2dParams& p, void* y, cudaStream_t stream);
 void avg_pool2d_nhwc(DType dtype, const void* x, const Pool2dParams& p, void* y, cudaStream_t stream);
 
+// Global average (max = false) or max pooling of x [n, hw, c] into y [n, c].
+void global_pool_nhwc(DType dtype, bool max, const void* x, int64_t n, int64_t hw, int64_t c, void* y,
+                      cudaStream_t stream);
+// y [N, H, W, C] (dtype `to`) = x [N, C, H, W] (dtype `from`), converting float32/float16/bfloat16 on the way: one
+// pass for the region's entry from a graph input (few channels; for many channels permute() is faster).
+void nchw_to_nhwc(DType from, DType to, const void* x, const Dims& nchw, void* y, cudaStream_t stream);
+
 }  // namespace onyx::cuda

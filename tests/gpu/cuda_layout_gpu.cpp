@@ -46,8 +46,9 @@ Attribute int_attr(const std::string& name, int64_t v) {
 }
 
 // x[n, 8, 10, 10] -> c1 = Conv3x3(x) (two consumers: Relu and the graph output Sigmoid) -> Relu -> Conv1x1, added
-// to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid -> SE scale
-// by its GlobalMaxPool -> ReduceMean over channels (a layer outside the region) = y; Sigmoid(c1) = side.
+// to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid ->
+// MaxPool 3x3/1 -> SE scale by its GlobalMaxPool -> ReduceMean over channels (outside the region) = y;
+// Sigmoid(c1) = side.
 Model residual_net() {
   Model m;
   m.ir_version = 8;
@@ -75,8 +76,12 @@ Model residual_net() {
   g.add_node("Mul", "", {p, add_weight(g, "S", {16, 1, 1}, 6, 1.5f)}, {mu}, "scale");
   g.add_node("Add", "", {mu, add_weight(g, "Bc", {1, 16, 1, 1}, 7)}, {ad}, "shift");
   g.add_node("HardSigmoid", "", {ad}, {hs}, "hsig");
-  g.add_node("GlobalMaxPool", "", {hs}, {gm}, "gmp");
-  g.add_node("Mul", "", {hs, gm}, {se}, "se");
+  Value* mp = val("mp");
+  Node* maxpool = g.add_node("MaxPool", "", {hs}, {mp}, "maxpool");
+  maxpool->set_attr(ints_attr("kernel_shape", {3, 3}));
+  maxpool->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("GlobalMaxPool", "", {mp}, {gm}, "gmp");
+  g.add_node("Mul", "", {mp, gm}, {se}, "se");
   Node* rm = g.add_node("ReduceMean", "", {se}, {y}, "mean");
   rm->set_attr(ints_attr("axes", {1}));
   rm->set_attr(int_attr("keepdims", 0));
@@ -91,12 +96,17 @@ std::vector<float> to_floats(const Tensor& t) {
 
 class CudaLayout : public CudaTest {
  protected:
-  void TearDown() override { unsetenv("ONYX_CUDA_LAYOUT"); }
+  void TearDown() override {
+    unsetenv("ONYX_CUDA_LAYOUT");
+    unsetenv("ONYX_CUDA_CONV_TRANSPOSED");
+  }
 };
 
 TEST_F(CudaLayout, ResidualNetMatchesReferenceWithAndWithoutChannelsLast) {
-  for (const char* layout : {"nhwc", "nchw"}) {
-    setenv("ONYX_CUDA_LAYOUT", layout, 1);
+  // "nhwc-transposed": the region with every conv on the layer's fallback (NCHW plan between transposes).
+  for (const std::string layout : {"nhwc", "nchw", "nhwc-transposed"}) {
+    setenv("ONYX_CUDA_LAYOUT", layout == "nchw" ? "nchw" : "nhwc", 1);
+    setenv("ONYX_CUDA_CONV_TRANSPOSED", layout == "nhwc-transposed" ? "1" : "0", 1);
     for (Precision p : {Precision::kFp16, Precision::kFp32}) {
       BuilderConfig c;
       c.target = Target::kCuda;
@@ -106,7 +116,7 @@ TEST_F(CudaLayout, ResidualNetMatchesReferenceWithAndWithoutChannelsLast) {
       int nhwc_layers = 0;
       for (const auto& k : engine->summary().kernels)
         if (k.kernel.find("nhwc") != std::string::npos) ++nhwc_layers;
-      const bool want_region = std::string(layout) == "nhwc" && p == Precision::kFp16;
+      const bool want_region = layout != "nchw" && p == Precision::kFp16;
       if (want_region)
         EXPECT_GE(nhwc_layers, 6) << "conv1, relu1, the fused conv2/conv3, pool, the pointwise chain, gmp, se";
       else
