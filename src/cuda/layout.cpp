@@ -9,9 +9,13 @@
 namespace onyx::cuda {
 namespace {
 
-bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, std::string_view p) {
+  return s.rfind(p, 0) == 0;
+}
 
-bool is_default_domain(const Node& n) { return n.domain.empty() || n.domain == "ai.onnx"; }
+bool is_default_domain(const Node& n) {
+  return n.domain.empty() || n.domain == "ai.onnx";
+}
 
 // Rank of a value when the model's type knows it; -1 otherwise.
 int rank_of(const Value* v) {
@@ -23,28 +27,48 @@ int rank_of(const Value* v) {
 
 NhwcRole nhwc_role(const Node& n, const std::string& kernel) {
   const std::string& op = n.op_type;
-  if (kernel == "cuda.conv.cudnn" && ((is_default_domain(n) && op == "Conv") || (n.domain == "onyx" && op == "FusedConv")))
+  if (kernel == "cuda.conv.cudnn" &&
+      ((is_default_domain(n) && op == "Conv") || (n.domain == "onyx" && op == "FusedConv")))
     return NhwcRole::kConv;
   if (is_default_domain(n) && (op == "MaxPool" || op == "AveragePool") &&
       (kernel == "cuda.pool.max" || kernel == "cuda.pool.avg"))
     return NhwcRole::kPool;
-  if (is_default_domain(n) && (op == "GlobalAveragePool" || op == "GlobalMaxPool") && kernel == "cuda.pool.global")
+  if (is_default_domain(n) && (op == "GlobalAveragePool" || op == "GlobalMaxPool") &&
+      kernel == "cuda.pool.global")
     return NhwcRole::kPool;
-  if (is_default_domain(n) && op == "BatchNormalization" && kernel == "cuda.batchnorm.affine") return NhwcRole::kBatchNorm;
-  if (starts_with(kernel, "cuda.unary.") || starts_with(kernel, "cuda.binary.") || kernel == "cuda.pointwise_chain")
+  if (is_default_domain(n) && op == "BatchNormalization" && kernel == "cuda.batchnorm.affine")
+    return NhwcRole::kBatchNorm;
+  if (starts_with(kernel, "cuda.unary.") || starts_with(kernel, "cuda.binary.") ||
+      kernel == "cuda.pointwise_chain")
     return NhwcRole::kPointwise;
   return NhwcRole::kNone;
 }
 
-bool nhwc_enabled() {
+NhwcPolicy nhwc_policy() {
   const char* e = std::getenv("ONYX_CUDA_LAYOUT");
-  return !(e && std::strcmp(e, "nchw") == 0);
+  if (e && std::strcmp(e, "nchw") == 0) return NhwcPolicy::kOff;
+  if (e && std::strcmp(e, "nhwc") == 0) return NhwcPolicy::kOn;
+  return NhwcPolicy::kAuto;
 }
 
 std::vector<bool> choose_nhwc(const Graph& g, const std::vector<bool>& host_nodes,
-                              const std::vector<std::string>& kernels, const std::vector<DType>& float_dtypes) {
+                              const std::vector<std::string>& kernels,
+                              const std::vector<DType>& float_dtypes) {
   std::vector<bool> out(g.nodes().size(), false);
-  if (!nhwc_enabled()) return out;
+  const NhwcPolicy policy = nhwc_policy();
+  if (policy == NhwcPolicy::kOff) return out;
+  if (policy == NhwcPolicy::kAuto) {
+    // Grouped (depthwise) convs: cuDNN's NHWC engines for them were slower than NCHW at batch 256 on the H100
+    // (bench/NOTES.md: MobileNetV3 16.4 -> 21.4 ms, EfficientNet-B0 34.9 -> 47.9 ms), so such graphs stay
+    // NCHW.
+    size_t k = 0;
+    for (const auto& np : g.nodes()) {
+      const size_t idx = k++;
+      if (!host_nodes[idx] && nhwc_role(*np, kernels[idx]) == NhwcRole::kConv &&
+          np->attr_int("group", 1) != 1)
+        return out;
+    }
+  }
   std::unordered_set<const Value*> graph_outputs(g.outputs.begin(), g.outputs.end());
   std::unordered_set<const Value*> nhwc_values;
   size_t i = 0;
@@ -87,16 +111,22 @@ std::vector<bool> choose_nhwc(const Graph& g, const std::vector<bool>& host_node
 
 NhwcView nhwc_view(NhwcRole role, size_t input) {
   switch (role) {
-    case NhwcRole::kConv: return input == 2 ? NhwcView::kAsIs : NhwcView::kActivation;
+    case NhwcRole::kConv:
+      return input == 2 ? NhwcView::kAsIs : NhwcView::kActivation;
     case NhwcRole::kPool:
-    case NhwcRole::kBatchNorm: return input == 0 ? NhwcView::kActivation : NhwcView::kAsIs;
-    case NhwcRole::kPointwise: return NhwcView::kBroadcast;
-    case NhwcRole::kNone: break;
+    case NhwcRole::kBatchNorm:
+      return input == 0 ? NhwcView::kActivation : NhwcView::kAsIs;
+    case NhwcRole::kPointwise:
+      return NhwcView::kBroadcast;
+    case NhwcRole::kNone:
+      break;
   }
   return NhwcView::kAsIs;
 }
 
-Dims nhwc_dims(const Dims& d) { return {d[0], d[2], d[3], d[1]}; }
+Dims nhwc_dims(const Dims& d) {
+  return {d[0], d[2], d[3], d[1]};
+}
 
 Dims align4(const Dims& d) {
   Dims out(4, 1);
@@ -105,7 +135,9 @@ Dims align4(const Dims& d) {
   return out;
 }
 
-bool same_bytes_nhwc(const Dims& d) { return d[1] == 1 || (d[2] == 1 && d[3] == 1); }
+bool same_bytes_nhwc(const Dims& d) {
+  return d[1] == 1 || (d[2] == 1 && d[3] == 1);
+}
 
 Tensor to_nhwc_host(const Tensor& t) {
   const Dims& d = t.dims();

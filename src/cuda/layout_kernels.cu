@@ -1,5 +1,5 @@
-// Channels-last pooling kernels (layout_kernels.h). One thread per output element, channels fastest, so a warp
-// reads 32 consecutive channels of one input pixel (coalesced).
+// Channels-last pooling kernels (layout_kernels.h). One thread per output element, channels fastest, so a
+// warp reads 32 consecutive channels of one input pixel (coalesced).
 #include <cmath>
 
 #include "cuda/layout_kernels.h"
@@ -16,7 +16,9 @@ struct NhwcPoolGeom {
   bool include_pad;
 };
 
-__device__ __forceinline__ float max_keep_nan(float a, float b) { return (a != a || a > b) ? a : b; }
+__device__ __forceinline__ float max_keep_nan(float a, float b) {
+  return (a != a || a > b) ? a : b;
+}
 
 template <typename T, bool kMax>
 __global__ void pool2d_nhwc_kernel(const T* __restrict__ x, T* __restrict__ y, NhwcPoolGeom g) {
@@ -56,10 +58,11 @@ __global__ void pool2d_nhwc_kernel(const T* __restrict__ x, T* __restrict__ y, N
   }
 }
 
-// 16 bytes of channels per thread (8 halves / 4 floats), 32-bit index math: the common case (C a multiple of the
-// vector width, every offset below 2^31). Same window semantics as pool2d_nhwc_kernel.
+// 16 bytes of channels per thread (8 halves / 4 floats), 32-bit index math: the common case (C a multiple of
+// the vector width, every offset below 2^31). Same window semantics as pool2d_nhwc_kernel.
 template <typename T, bool kMax>
-__global__ void pool2d_nhwc_vec_kernel(const T* __restrict__ x, T* __restrict__ y, NhwcPoolGeom g32, int total) {
+__global__ void pool2d_nhwc_vec_kernel(const T* __restrict__ x, T* __restrict__ y, NhwcPoolGeom g32,
+                                       int total) {
   constexpr int V = 16 / sizeof(T);
   const int c = static_cast<int>(g32.c), cv = c / V, h = static_cast<int>(g32.h), w = static_cast<int>(g32.w);
   const int oh = static_cast<int>(g32.oh), ow = static_cast<int>(g32.ow);
@@ -101,13 +104,14 @@ __global__ void pool2d_nhwc_vec_kernel(const T* __restrict__ x, T* __restrict__ 
     T* o = reinterpret_cast<T*>(&out);
     const int div = g32.include_pad ? padded : count;
 #pragma unroll
-    for (int j = 0; j < V; ++j) o[j] = st<T>(kMax ? acc[j] : (div > 0 ? acc[j] / static_cast<float>(div) : NAN));
+    for (int j = 0; j < V; ++j)
+      o[j] = st<T>(kMax ? acc[j] : (div > 0 ? acc[j] / static_cast<float>(div) : NAN));
     *reinterpret_cast<uint4*>(y + static_cast<size_t>(i) * V) = out;
   }
 }
 
-// Global pooling of [n, hw, c]: a block of 32 x 32 threads covers 32 channels of one image; threadIdx.y strides
-// over the pixels, then the 32 partial results per channel are combined in shared memory.
+// Global pooling of [n, hw, c]: a block of 32 x 32 threads covers 32 channels of one image; threadIdx.y
+// strides over the pixels, then the 32 partial results per channel are combined in shared memory.
 template <typename T, bool kMax>
 __global__ void global_pool_nhwc_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t hw, int64_t c) {
   __shared__ float part[32][33];
@@ -131,11 +135,11 @@ __global__ void global_pool_nhwc_kernel(const T* __restrict__ x, T* __restrict__
   }
 }
 
-// NCHW (type I) -> NHWC (type O), one thread per pixel looping over the (few) channels: reads coalesced across the
-// warp for every channel, each thread writes its C values contiguously.
+// NCHW (type I) -> NHWC (type O), one thread per pixel looping over the (few) channels: reads coalesced
+// across the warp for every channel, each thread writes its C values contiguously.
 template <typename I, typename O>
-__global__ void nchw_to_nhwc_pixels_kernel(const I* __restrict__ x, O* __restrict__ y, int64_t pixels, int64_t hw,
-                                           int64_t c) {
+__global__ void nchw_to_nhwc_pixels_kernel(const I* __restrict__ x, O* __restrict__ y, int64_t pixels,
+                                           int64_t hw, int64_t c) {
   for (int64_t p = gtid(); p < pixels; p += gstride()) {
     const int64_t n = p / hw, s = p - n * hw;
     const I* xp = x + n * c * hw + s;
@@ -147,43 +151,66 @@ __global__ void nchw_to_nhwc_pixels_kernel(const I* __restrict__ x, O* __restric
 template <typename F>
 void dispatch_f3(DType t, const char* what, F&& f) {
   switch (t) {
-    case DType::kFloat32: f(float{}); return;
-    case DType::kFloat16: f(__half{}); return;
-    case DType::kBFloat16: f(__nv_bfloat16{}); return;
-    default: unsupported(what, t);
+    case DType::kFloat32:
+      f(float{});
+      return;
+    case DType::kFloat16:
+      f(__half{});
+      return;
+    case DType::kBFloat16:
+      f(__nv_bfloat16{});
+      return;
+    default:
+      unsupported(what, t);
   }
 }
 
 template <bool kMax>
-void pool2d_nhwc(DType dtype, const void* x, const Pool2dParams& p, void* y, cudaStream_t stream, const char* what) {
+void pool2d_nhwc(DType dtype, const void* x, const Pool2dParams& p, void* y, cudaStream_t stream,
+                 const char* what) {
   int64_t oh = 0, ow = 0;
   pool2d_output_size(p, &oh, &ow);
-  const NhwcPoolGeom g{p.n,          p.c,          p.h,        p.w,         oh,          ow,
-                       p.kernel_h,   p.kernel_w,   p.stride_h, p.stride_w,  p.pad_top,   p.pad_left,
-                       p.pad_bottom, p.pad_right,  p.dilation_h, p.dilation_w, p.count_include_pad};
+  const NhwcPoolGeom g{p.n,
+                       p.c,
+                       p.h,
+                       p.w,
+                       oh,
+                       ow,
+                       p.kernel_h,
+                       p.kernel_w,
+                       p.stride_h,
+                       p.stride_w,
+                       p.pad_top,
+                       p.pad_left,
+                       p.pad_bottom,
+                       p.pad_right,
+                       p.dilation_h,
+                       p.dilation_w,
+                       p.count_include_pad};
   const int64_t total = p.n * oh * ow * p.c;
   if (total == 0) return;
   const int64_t vec = 16 / static_cast<int64_t>(dtype_size(dtype));
   const bool fits32 = p.n * p.h * p.w * p.c < (int64_t{1} << 31) && total < (int64_t{1} << 31);
   if (fits32 && (dtype == DType::kFloat32 || dtype == DType::kFloat16 || dtype == DType::kBFloat16) &&
-      p.c % vec == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 && reinterpret_cast<uintptr_t>(y) % 16 == 0) {
+      p.c % vec == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
+      reinterpret_cast<uintptr_t>(y) % 16 == 0) {
     const int threads = static_cast<int>(total / vec);
     dispatch_f3(dtype, what, [&](auto tag) {
       using T = decltype(tag);
-      pool2d_nhwc_vec_kernel<T, kMax><<<grid_for(threads), kThreads, 0, stream>>>(static_cast<const T*>(x),
-                                                                                  static_cast<T*>(y), g, threads);
+      pool2d_nhwc_vec_kernel<T, kMax><<<grid_for(threads), kThreads, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<T*>(y), g, threads);
     });
     check_cuda(cudaGetLastError(), what);
     return;
   }
   switch (dtype) {
     case DType::kFloat32:
-      pool2d_nhwc_kernel<float, kMax><<<grid_for(total), kThreads, 0, stream>>>(static_cast<const float*>(x),
-                                                                                static_cast<float*>(y), g);
+      pool2d_nhwc_kernel<float, kMax>
+          <<<grid_for(total), kThreads, 0, stream>>>(static_cast<const float*>(x), static_cast<float*>(y), g);
       break;
     case DType::kFloat16:
-      pool2d_nhwc_kernel<__half, kMax><<<grid_for(total), kThreads, 0, stream>>>(static_cast<const __half*>(x),
-                                                                                 static_cast<__half*>(y), g);
+      pool2d_nhwc_kernel<__half, kMax><<<grid_for(total), kThreads, 0, stream>>>(
+          static_cast<const __half*>(x), static_cast<__half*>(y), g);
       break;
     case DType::kBFloat16:
       pool2d_nhwc_kernel<__nv_bfloat16, kMax><<<grid_for(total), kThreads, 0, stream>>>(
@@ -205,9 +232,11 @@ void global_pool_nhwc(DType dtype, bool max, const void* x, int64_t n, int64_t h
   dispatch_f3(dtype, "global_pool_nhwc", [&](auto tag) {
     using T = decltype(tag);
     if (max)
-      global_pool_nhwc_kernel<T, true><<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), hw, c);
+      global_pool_nhwc_kernel<T, true>
+          <<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), hw, c);
     else
-      global_pool_nhwc_kernel<T, false><<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), hw, c);
+      global_pool_nhwc_kernel<T, false>
+          <<<grid, block, 0, stream>>>(static_cast<const T*>(x), static_cast<T*>(y), hw, c);
   });
   check_cuda(cudaGetLastError(), "global_pool_nhwc");
 }

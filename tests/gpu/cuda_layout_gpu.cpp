@@ -1,7 +1,7 @@
 // Channels-last regions of the cuda engine (src/cuda/layout.h): a residual convnet in float16 with pooling,
-// per-channel broadcasts, an SE-style scale, a graph output inside the region and a consumer outside it, built
-// with the region (default) and without it (ONYX_CUDA_LAYOUT=nchw); both must match the reference, and the plan
-// must show which layers ran channels-last.
+// per-channel broadcasts, an SE-style scale, a graph output inside the region and a consumer outside it,
+// built with the region (default) and without it (ONYX_CUDA_LAYOUT=nchw); both must match the reference, and
+// the plan must show which layers ran channels-last.
 #include <cstdlib>
 
 #include "cuda/check.h"
@@ -22,9 +22,11 @@ Value* add_input(Graph& g, const std::string& name, Shape s) {
   return v;
 }
 
-Value* add_weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed, float scale = 0.4f) {
+Value* add_weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed,
+                  float scale = 0.4f) {
   Value* v = g.add_value(name);
-  v->initializer = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(count(dims)), seed, -scale, scale));
+  v->initializer =
+      Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(count(dims)), seed, -scale, scale));
   v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
   g.initializers.push_back(v);
   return v;
@@ -45,8 +47,8 @@ Attribute int_attr(const std::string& name, int64_t v) {
   return a;
 }
 
-// x[n, 8, 10, 10] -> c1 = Conv3x3(x) (two consumers: Relu and the graph output Sigmoid) -> Relu -> Conv1x1, added
-// to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid ->
+// x[n, 8, 10, 10] -> c1 = Conv3x3(x) (two consumers: Relu and the graph output Sigmoid) -> Relu -> Conv1x1,
+// added to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid ->
 // MaxPool 3x3/1 -> SE scale by its GlobalMaxPool -> ReduceMean over channels (outside the region) = y;
 // Sigmoid(c1) = side.
 Model residual_net() {
@@ -61,12 +63,14 @@ Model residual_net() {
   Value *c1 = val("c1"), *r1 = val("r1"), *c2 = val("c2"), *c3 = val("c3"), *a = val("a"), *r2 = val("r2");
   Value *p = val("p"), *mu = val("mu"), *ad = val("ad"), *hs = val("hs"), *gm = val("gm"), *se = val("se");
   Value *y = val("y"), *side = val("side");
-  g.add_node("Conv", "", {x, add_weight(g, "W1", {16, 8, 3, 3}, 1), add_weight(g, "B1", {16}, 2)}, {c1}, "conv1")
+  g.add_node("Conv", "", {x, add_weight(g, "W1", {16, 8, 3, 3}, 1), add_weight(g, "B1", {16}, 2)}, {c1},
+             "conv1")
       ->set_attr(ints_attr("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c1}, {r1}, "relu1");
   g.add_node("Sigmoid", "", {c1}, {side}, "side");
   g.add_node("Conv", "", {r1, add_weight(g, "W2", {16, 16, 1, 1}, 3)}, {c2}, "conv2");
-  g.add_node("Conv", "", {x, add_weight(g, "W3", {16, 8, 1, 1}, 4), add_weight(g, "B3", {16}, 5)}, {c3}, "conv3");
+  g.add_node("Conv", "", {x, add_weight(g, "W3", {16, 8, 1, 1}, 4), add_weight(g, "B3", {16}, 5)}, {c3},
+             "conv3");
   g.add_node("Add", "", {c2, c3}, {a}, "residual");
   g.add_node("Relu", "", {a}, {r2}, "relu2");
   Node* pool = g.add_node("AveragePool", "", {r2}, {p}, "pool");
@@ -118,7 +122,8 @@ TEST_F(CudaLayout, ResidualNetMatchesReferenceWithAndWithoutChannelsLast) {
         if (k.kernel.find("nhwc") != std::string::npos) ++nhwc_layers;
       const bool want_region = layout != "nchw" && p == Precision::kFp16;
       if (want_region)
-        EXPECT_GE(nhwc_layers, 6) << "conv1, relu1, the fused conv2/conv3, pool, the pointwise chain, gmp, se";
+        EXPECT_GE(nhwc_layers, 6)
+            << "conv1, relu1, the fused conv2/conv3, pool, the pointwise chain, gmp, se";
       else
         EXPECT_EQ(nhwc_layers, 0) << layout << " precision " << static_cast<int>(p);
       auto ctx = engine->create_execution_context();
@@ -142,6 +147,63 @@ TEST_F(CudaLayout, ResidualNetMatchesReferenceWithAndWithoutChannelsLast) {
         }
       }
     }
+  }
+}
+
+// x[n, 8, 6, 6] -> depthwise Conv3x3 (group 8) -> Relu -> Conv1x1 -> GlobalAveragePool -> Flatten.
+Model depthwise_net() {
+  Model m;
+  m.ir_version = 8;
+  m.opset_imports = {{"", 17}};
+  m.graph = std::make_shared<Graph>();
+  Graph& g = *m.graph;
+  g.name = "depthwise";
+  Value* x = add_input(g, "x", Shape({Dim::symbol("n"), Dim(8), Dim(6), Dim(6)}));
+  Value *d = g.add_value("d"), *r = g.add_value("r"), *c = g.add_value("c"), *gp = g.add_value("gp");
+  Value* y = g.add_value("y");
+  Node* dw = g.add_node("Conv", "", {x, add_weight(g, "Wd", {8, 1, 3, 3}, 11), add_weight(g, "Bd", {8}, 12)},
+                        {d}, "dw");
+  dw->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  dw->set_attr(int_attr("group", 8));
+  g.add_node("Relu", "", {d}, {r}, "relu");
+  g.add_node("Conv", "", {r, add_weight(g, "Wp", {16, 8, 1, 1}, 13)}, {c}, "pw");
+  g.add_node("GlobalAveragePool", "", {c}, {gp}, "gap");
+  g.add_node("Flatten", "", {gp}, {y}, "flatten");
+  g.outputs = {y};
+  return m;
+}
+
+TEST_F(CudaLayout, GraphsWithGroupedConvsStayNchwUnlessAsked) {
+  for (const char* layout : {"", "nhwc"}) {
+    if (*layout)
+      setenv("ONYX_CUDA_LAYOUT", layout, 1);
+    else
+      unsetenv("ONYX_CUDA_LAYOUT");
+    BuilderConfig c;
+    c.target = Target::kCuda;
+    c.precision = Precision::kFp16;
+    auto engine = Engine::deserialize(build_plan(depthwise_net(), c), "depthwise.plan");
+    int nhwc_layers = 0;
+    for (const auto& k : engine->summary().kernels)
+      if (k.kernel.find("nhwc") != std::string::npos) ++nhwc_layers;
+    if (*layout)
+      EXPECT_GE(nhwc_layers, 3) << "both convs, relu, gap";
+    else
+      EXPECT_EQ(nhwc_layers, 0);
+    auto ctx = engine->create_execution_context();
+    const std::vector<int64_t> dims{2, 8, 6, 6};
+    const auto x = random_floats(static_cast<size_t>(count(dims)), 71);
+    auto model = std::make_shared<Model>(parse_model(serialize_model(depthwise_net()), "", "<test>"));
+    prepare_model(*model);
+    RefSession ref(model);
+    NamedValues want = ref.run({{"x", RunValue(Tensor::from_vector<float>(dims, x))}});
+    DeviceBuffer dx(x.size() * 4);
+    check_cuda(cudaMemcpy(dx.data(), x.data(), x.size() * 4, cudaMemcpyHostToDevice), "upload");
+    ctx->set_input_shape("x", dims);
+    ctx->set_tensor_address("x", dx.data(), x.size() * 4);
+    ctx->enqueue(stream());
+    EXPECT_TRUE(all_close(to_floats(ctx->output("y")), to_floats(want.at(0).second.tensor), Tol{2e-2, 2e-2}))
+        << "layout '" << layout << "'";
   }
 }
 
