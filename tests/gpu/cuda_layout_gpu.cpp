@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cuda/check.h"
+#include "cuda/layout.h"
 #include "gpu_test_util.h"
 #include "onyx/builder.h"
 #include "onyx/engine.h"
@@ -205,6 +206,91 @@ TEST_F(CudaLayout, GraphsWithGroupedConvsStayNchwUnlessAsked) {
     EXPECT_TRUE(all_close(to_floats(ctx->output("y")), to_floats(want.at(0).second.tensor), Tol{2e-2, 2e-2}))
         << "layout '" << layout << "'";
   }
+}
+
+// Host-only parts (no GPU needed): the region decision on hand-assigned kernels, and the layout helpers.
+TEST(CudaLayoutHost, RegionGrowsFromHalfConvsAndStopsAtOutputsAndUnknownOps) {
+  unsetenv("ONYX_CUDA_LAYOUT");
+  Model m = residual_net();
+  const Graph& g = *m.graph;
+  std::vector<std::string> kernels;
+  std::vector<DType> dtypes;
+  std::vector<bool> host(g.nodes().size(), false);
+  for (const auto& n : g.nodes()) {
+    const std::string& op = n->op_type;
+    kernels.push_back(op == "Conv"                                             ? "cuda.conv.cudnn"
+                      : op == "Relu" || op == "Sigmoid" || op == "HardSigmoid" ? "cuda.unary." + op
+                      : op == "Add" || op == "Mul"                             ? "cuda.binary.x"
+                      : op == "AveragePool"                                    ? "cuda.pool.avg"
+                      : op == "MaxPool"                                        ? "cuda.pool.max"
+                      : op == "GlobalMaxPool"                                  ? "cuda.pool.global"
+                                                                               : "cuda.reduce");
+    dtypes.push_back(DType::kFloat16);
+  }
+  // The test model has no inferred intermediate types: give every value a 4-D type, except the outputs of
+  // ReduceMean (3-D).
+  for (const auto& n : g.nodes())
+    for (Value* v : n->outputs())
+      v->type = TypeInfo::tensor(DType::kFloat32, n->op_type == "ReduceMean"
+                                                      ? Shape({Dim::symbol("n"), Dim(5), Dim(5)})
+                                                      : Shape({Dim::symbol("n"), Dim(16), Dim(5), Dim(5)}));
+  const std::vector<bool> nhwc = choose_nhwc(g, host, kernels, dtypes);
+  size_t i = 0;
+  for (const auto& n : g.nodes()) {
+    const bool want = n->name != "side" && n->name != "mean";  // a graph output; an op outside the region
+    EXPECT_EQ(nhwc[i++], want) << n->name;
+  }
+  // float32 convs seed nothing, and without a seed nothing else joins.
+  std::fill(dtypes.begin(), dtypes.end(), DType::kFloat32);
+  for (bool b : choose_nhwc(g, host, kernels, dtypes)) EXPECT_FALSE(b);
+  setenv("ONYX_CUDA_LAYOUT", "nchw", 1);
+  std::fill(dtypes.begin(), dtypes.end(), DType::kFloat16);
+  for (bool b : choose_nhwc(g, host, kernels, dtypes)) EXPECT_FALSE(b);
+  unsetenv("ONYX_CUDA_LAYOUT");
+}
+
+TEST(CudaLayoutHost, GroupedConvsKeepTheGraphNchwUnlessForced) {
+  Model m = depthwise_net();
+  const Graph& g = *m.graph;
+  std::vector<std::string> kernels;
+  for (const auto& n : g.nodes()) {
+    const std::string& op = n->op_type;
+    kernels.push_back(op == "Conv"                ? "cuda.conv.cudnn"
+                      : op == "Relu"              ? "cuda.unary.relu"
+                      : op == "GlobalAveragePool" ? "cuda.pool.global"
+                                                  : "cuda.copy");
+    for (Value* v : n->outputs())
+      v->type = TypeInfo::tensor(DType::kFloat32, op == "Flatten"
+                                                      ? Shape({Dim::symbol("n"), Dim(16)})
+                                                      : Shape({Dim::symbol("n"), Dim(8), Dim(6), Dim(6)}));
+  }
+  const std::vector<bool> host(g.nodes().size(), false);
+  const std::vector<DType> dtypes(g.nodes().size(), DType::kFloat16);
+  unsetenv("ONYX_CUDA_LAYOUT");
+  for (bool b : choose_nhwc(g, host, kernels, dtypes)) EXPECT_FALSE(b);
+  setenv("ONYX_CUDA_LAYOUT", "nhwc", 1);
+  const std::vector<bool> forced = choose_nhwc(g, host, kernels, dtypes);
+  unsetenv("ONYX_CUDA_LAYOUT");
+  EXPECT_EQ(forced, (std::vector<bool>{true, true, true, true, false}));  // dw, relu, pw, gap; not Flatten
+}
+
+TEST(CudaLayoutHost, Helpers) {
+  EXPECT_EQ(nhwc_dims({2, 3, 4, 5}), (Dims{2, 4, 5, 3}));
+  EXPECT_EQ(align4({16, 1, 1}), (Dims{1, 16, 1, 1}));
+  EXPECT_EQ(align4({}), (Dims{1, 1, 1, 1}));
+  EXPECT_TRUE(same_bytes_nhwc({2, 1, 4, 5}));
+  EXPECT_TRUE(same_bytes_nhwc({2, 64, 1, 1}));
+  EXPECT_FALSE(same_bytes_nhwc({1, 3, 2, 1}));
+  std::vector<float> vals(2 * 3 * 2 * 2);
+  for (size_t k = 0; k < vals.size(); ++k) vals[k] = static_cast<float>(k);
+  const Tensor t = to_nhwc_host(Tensor::from_vector<float>({2, 3, 2, 2}, vals));
+  ASSERT_EQ(t.dims(), (Dims{2, 2, 2, 3}));
+  // y[k, r, s, c] = x[k, c, r, s]
+  for (int64_t k = 0; k < 2; ++k)
+    for (int64_t r = 0; r < 2; ++r)
+      for (int64_t sx = 0; sx < 2; ++sx)
+        for (int64_t c = 0; c < 3; ++c)
+          EXPECT_EQ(t.data<float>()[((k * 2 + r) * 2 + sx) * 3 + c], vals[((k * 3 + c) * 2 + r) * 2 + sx]);
 }
 
 }  // namespace
