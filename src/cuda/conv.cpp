@@ -70,7 +70,8 @@ class Desc {
   (desc).set(attr, type, count, values, "cudnnBackendSetAttribute(" #attr ")")
 #define ONYX_DNN_SET_DESC(desc, attr, other) (desc).set_desc(attr, other, "cudnnBackendSetAttribute(" #attr ")")
 
-constexpr int64_t kUidX = 1, kUidW = 2, kUidB = 3, kUidY = 4, kUidConvOut = 5, kUidBiasOut = 6;
+constexpr int64_t kUidX = 1, kUidW = 2, kUidB = 3, kUidY = 4, kUidConvOut = 5, kUidBiasOut = 6, kUidZ = 7,
+                  kUidZOut = 8;
 constexpr int64_t kAlignment = 16;
 
 using Dims4 = std::array<int64_t, 4>;
@@ -162,6 +163,7 @@ struct ConvPlan::Impl {
   std::vector<std::unique_ptr<Desc>> keep;  // every descriptor the plan refers to, alive as long as the plan
   std::unique_ptr<Desc> plan;
   bool bias_in_graph = false;
+  bool z_in_graph = false;
 };
 
 void ConvPlan::output_size(const ConvDesc& d, int64_t* out_h, int64_t* out_w) {
@@ -233,19 +235,23 @@ std::string problem_key(const ConvDesc& d, int64_t oh, int64_t ow, bool fused) {
                   i(d.s) + " g" + i(d.groups) + " st" + i(d.stride_h) + "," + i(d.stride_w) + " pad" + i(d.pad_top) +
                   "," + i(d.pad_left) + "," + i(d.pad_bottom) + "," + i(d.pad_right) + " dil" + i(d.dilation_h) + "," +
                   i(d.dilation_w) + " y" + i(oh) + "," + i(ow);
-  if (fused) k += std::string(" fused") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "");
+  if (fused) k += std::string(" fused") + (d.bias ? "+bias" : "") + (d.residual ? "+add" : "") + (d.relu ? "+relu" : "");
   if (d.dtype == DType::kFloat32) k += d.allow_tf32 ? " tf32" : " strict";
   return k;
 }
 
 // Runs a finalized execution plan once (the handle's stream is set by the caller).
 void execute(cudnnHandle_t h, cudnnBackendDescriptor_t plan, const void* x, const void* w, const void* bias, void* y,
-             void* workspace) {
+             void* workspace, const void* z = nullptr) {
   std::vector<int64_t> uids = {kUidX, kUidW, kUidY};
   std::vector<void*> ptrs = {const_cast<void*>(x), const_cast<void*>(w), y};
   if (bias) {
     uids.push_back(kUidB);
     ptrs.push_back(const_cast<void*>(bias));
+  }
+  if (z) {
+    uids.push_back(kUidZ);
+    ptrs.push_back(const_cast<void*>(z));
   }
   Desc pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, "cudnnBackendCreateDescriptor(VARIANT_PACK)");
   ONYX_DNN_SET(pack, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, static_cast<int64_t>(uids.size()),
@@ -268,7 +274,7 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
   auto x = make_tensor(kUidX, io, x_dims, strides_for(d.layout, x_dims), false);
   auto w = make_tensor(kUidW, io, w_dims, strides_for(d.layout, w_dims), false);
   auto y = make_tensor(kUidY, io, y_dims, strides_for(d.layout, y_dims), false);
-  const bool epilogue = fuse && (d.bias || d.relu);
+  const bool epilogue = fuse && (d.bias || d.relu || d.residual);
 
   auto conv = std::make_unique<Desc>(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, "cudnnBackendCreateDescriptor(CONVOLUTION)");
   const cudnnDataType_t comp = CUDNN_DATA_FLOAT;
@@ -301,24 +307,37 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
 
   std::vector<cudnnBackendDescriptor_t> ops = {conv_op->get()};
   if (epilogue) {
+    // The chain conv_out -> (+bias) -> (+z) -> (relu) -> y; every intermediate a virtual fp32 tensor, the last
+    // step writes y.
+    struct Step {
+      cudnnPointwiseMode_t mode;
+      int64_t operand_uid;  // 0: unary
+      int64_t out_uid;
+    };
+    std::vector<Step> steps;
+    if (d.bias) steps.push_back({CUDNN_POINTWISE_ADD, kUidB, kUidBiasOut});
+    if (d.residual) steps.push_back({CUDNN_POINTWISE_ADD, kUidZ, kUidZOut});
+    if (d.relu) steps.push_back({CUDNN_POINTWISE_RELU_FWD, 0, 0});
     const Desc* current = conv_out.get();
-    if (d.bias) {
-      auto bias = make_tensor(kUidB, io, b_dims, strides_for(d.layout, b_dims), false);
+    for (size_t k = 0; k < steps.size(); ++k) {
+      const bool last = k + 1 == steps.size();
+      std::unique_ptr<Desc> operand;
+      if (steps[k].operand_uid == kUidB)
+        operand = make_tensor(kUidB, io, b_dims, strides_for(d.layout, b_dims), false);
+      else if (steps[k].operand_uid == kUidZ)
+        operand = make_tensor(kUidZ, io, y_dims, strides_for(d.layout, y_dims), false);
       std::unique_ptr<Desc> out =
-          d.relu ? make_tensor(kUidBiasOut, CUDNN_DATA_FLOAT, y_dims, strides_for(d.layout, y_dims), true) : nullptr;
-      auto add = make_pointwise_op(CUDNN_POINTWISE_ADD, *current, bias.get(), d.relu ? *out : *y, b.keep);
-      ops.push_back(add->get());
-      b.keep.push_back(std::move(add));
-      b.keep.push_back(std::move(bias));
-      if (d.relu) {
+          last ? nullptr
+               : make_tensor(steps[k].out_uid ? steps[k].out_uid : kUidZOut + 1, CUDNN_DATA_FLOAT, y_dims,
+                             strides_for(d.layout, y_dims), true);
+      auto op = make_pointwise_op(steps[k].mode, *current, operand.get(), last ? *y : *out, b.keep);
+      ops.push_back(op->get());
+      b.keep.push_back(std::move(op));
+      if (operand) b.keep.push_back(std::move(operand));
+      if (out) {
         current = out.get();
         b.keep.push_back(std::move(out));
       }
-    }
-    if (d.relu) {
-      auto relu = make_pointwise_op(CUDNN_POINTWISE_RELU_FWD, *current, nullptr, *y, b.keep);
-      ops.push_back(relu->get());
-      b.keep.push_back(std::move(relu));
     }
   }
 
@@ -442,7 +461,7 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
     if (!finals.empty()) {
       std::vector<std::string> ids;
       for (const Final& f : finals) ids.push_back(cands[f.cand].id);
-      const bool bias_in_graph = epilogue && d.bias;
+      const bool bias_in_graph = epilogue && d.bias, z_in_graph = epilogue && d.residual;
       const int pick = choose_tactic(problem, ids, [&](int i, cudaStream_t stream) {
         const size_t es = dtype_size(d.dtype);
         const Final& f = finals[static_cast<size_t>(i)];
@@ -451,8 +470,9 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
         void* py = ts->scratch(2, static_cast<size_t>(d.n * d.k * oh * ow) * es);
         void* pb = bias_in_graph ? ts->scratch(3, static_cast<size_t>(d.k) * es) : nullptr;
         void* pws = f.workspace > 0 ? ts->scratch(4, static_cast<size_t>(f.workspace)) : nullptr;
+        void* pz = z_in_graph ? ts->scratch(5, static_cast<size_t>(d.n * d.k * oh * ow) * es) : nullptr;
         check_dnn(cudnnSetStream(handle, stream), "cudnnSetStream");
-        execute(handle, f.plan->get(), px, pw, pb, py, pws);
+        execute(handle, f.plan->get(), px, pw, pb, py, pws, pz);
       });
       chosen = std::move(finals[static_cast<size_t>(pick)]);
     }
@@ -475,7 +495,8 @@ Built build(cudnnHandle_t handle, const ConvDesc& d, int64_t oh, int64_t ow, boo
     b.tactic = c.id;
     b.problem = problem;
     b.info = "cuDNN engine " + std::to_string(c.index) + " (heuristics " + c.source + "), " +
-             (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.relu ? "+relu" : "")
+             (epilogue ? std::string("fused conv") + (d.bias ? "+bias" : "") + (d.residual ? "+add" : "") +
+                             (d.relu ? "+relu" : "")
                        : std::string("conv"));
     // The plan was finalized from these descriptors; keep them (and the chosen config) alive with it.
     b.keep.push_back(std::move(c.cfg));
@@ -503,7 +524,7 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
   const auto h = static_cast<cudnnHandle_t>(handle_);
   Built b;
   std::string fused_failure;
-  if (desc_.bias || desc_.relu) {
+  if (desc_.bias || desc_.relu || desc_.residual) {
     try {
       b = build(h, desc_, out_h_, out_w_, true);
       fused_ = true;
@@ -513,11 +534,13 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
   }
   if (!fused_) {
     b = build(h, desc_, out_h_, out_w_, false);
-    if (desc_.bias || desc_.relu) b.info += " + separate bias/relu kernels (fused graph: " + fused_failure + ")";
+    if (desc_.bias || desc_.relu || desc_.residual)
+      b.info += " + separate bias/add/relu kernels (fused graph: " + fused_failure + ")";
   }
   impl_->keep = std::move(b.keep);
   impl_->plan = std::move(b.plan);
   impl_->bias_in_graph = fused_ && desc_.bias;
+  impl_->z_in_graph = fused_ && desc_.residual;
   workspace_bytes_ = static_cast<size_t>(b.workspace);
   info_ = std::move(b.info);
   tactic_ = std::move(b.tactic);
@@ -527,18 +550,21 @@ ConvPlan::ConvPlan(const DnnHandle& handle, const ConvDesc& desc)
 ConvPlan::~ConvPlan() = default;
 
 void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void* workspace, size_t workspace_bytes,
-                   cudaStream_t stream) const {
+                   cudaStream_t stream, const void* z) const {
   ONYX_CHECK(x && w && y, "conv: null x, w or y");
   ONYX_CHECK(!desc_.bias || bias, "conv: the plan has a bias: pass its pointer");
+  ONYX_CHECK(!desc_.residual || z, "conv: the plan adds a residual: pass its pointer");
   ONYX_CHECK(workspace_bytes >= workspace_bytes_ && (workspace_bytes_ == 0 || workspace), "conv: the plan needs ",
              workspace_bytes_, " bytes of workspace, got ", workspace_bytes);
   auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % kAlignment == 0; };
-  ONYX_CHECK(aligned(x) && aligned(w) && aligned(y) && (!desc_.bias || aligned(bias)),
-             "conv: x, w, y and bias must be ", kAlignment, "-byte aligned");
+  ONYX_CHECK(aligned(x) && aligned(w) && aligned(y) && (!desc_.bias || aligned(bias)) &&
+                 (!desc_.residual || aligned(z)),
+             "conv: x, w, y, bias and z must be ", kAlignment, "-byte aligned");
   const auto h = static_cast<cudnnHandle_t>(handle_);
   check_dnn(cudnnSetStream(h, stream), "cudnnSetStream");
 
-  execute(h, impl_->plan->get(), x, w, impl_->bias_in_graph ? bias : nullptr, y, workspace);
+  execute(h, impl_->plan->get(), x, w, impl_->bias_in_graph ? bias : nullptr, y, workspace,
+          impl_->z_in_graph ? z : nullptr);
 
   if (!fused_) {
     const Dims y_shape = desc_.layout == ConvLayout::kNCHW ? Dims{desc_.n, desc_.k, out_h_, out_w_}
@@ -547,6 +573,7 @@ void ConvPlan::run(const void* x, const void* w, const void* bias, void* y, void
       const Dims b_shape = desc_.layout == ConvLayout::kNCHW ? Dims{1, desc_.k, 1, 1} : Dims{desc_.k};
       binary(BinaryOp::kAdd, desc_.dtype, y, y_shape, bias, b_shape, y, stream);
     }
+    if (desc_.residual) binary(BinaryOp::kAdd, desc_.dtype, y, y_shape, z, y_shape, y, stream);
     if (desc_.relu) unary(UnaryOp::kRelu, desc_.dtype, y, y, numel(y_shape), stream);
   }
 }

@@ -47,6 +47,7 @@ struct ConvDesc {
   int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int64_t dilation_h = 1, dilation_w = 1;
   bool bias = false;  // add bias[k] per output channel
+  bool residual = false;  // then add z (a tensor of y's shape and layout), before the ReLU
   bool relu = false;  // then max(0, .)
   // float32 only: let cuDNN use TF32 tensor-core engines (faster, ~1e-3 relative error). Off: engines whose
   // numerical notes say tensor cores or down-converted inputs are skipped.
@@ -72,10 +73,10 @@ class ConvPlan {
   const std::string& tactic() const { return tactic_; }
   const std::string& problem() const { return problem_; }
 
-  // Enqueues y = conv(x, w) (+bias) (+relu) on `stream`. workspace holds workspace_bytes() (null when 0). y must
-  // not alias x, w or bias.
+  // Enqueues y = conv(x, w) (+bias) (+z) (+relu) on `stream`. workspace holds workspace_bytes() (null when 0). y
+  // must not alias x, w, bias or z.
   void run(const void* x, const void* w, const void* bias, void* y, void* workspace, size_t workspace_bytes,
-           cudaStream_t stream) const;
+           cudaStream_t stream, const void* z = nullptr) const;
 
   // Output size for a desc (validates it; kBadInput when the window does not fit).
   static void output_size(const ConvDesc& desc, int64_t* out_h, int64_t* out_w);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -17,6 +18,8 @@
 #include "check.h"
 #include "kernels.h"
 #include "layer.h"
+#include "layout.h"
+#include "layout_kernels.h"
 #include "matmul.h"
 #include "onyx/cuda.h"
 #include "tactic_build.h"
@@ -221,6 +224,8 @@ struct StepInfo {
   std::vector<DType> input_dtypes;  // storage dtypes the layer wants
   std::vector<DType> output_dtypes;
   std::vector<bool> host_input;     // inputs the layer reads on the host
+  bool nhwc = false;                // runs channels-last (layout.h)
+  NhwcRole role = NhwcRole::kNone;
 };
 
 class CudaEngine : public TargetEngine {
@@ -233,12 +238,15 @@ class CudaEngine : public TargetEngine {
   // Tactics the plan recorded (tactics.h): problem → tactic, and per step its [problem, tactic, ms] list.
   std::map<std::string, std::string> tactics;
   std::vector<Json> step_tactics;
+  // Conv weights of channels-last layers, stored [K, R, S, C].
+  std::map<std::pair<int, DType>, DeviceBuffer> weights_nhwc;
 
   std::unique_ptr<TargetContext> create_context(const EngineData& d) const override;
   std::vector<std::string> host_inputs() const override { return host_input_names; }
   std::vector<std::pair<std::string, std::string>> layer_info() const override {
     std::vector<std::pair<std::string, std::string>> out;
-    for (const StepInfo& s : steps) out.emplace_back(s.kernel, s.precision_name);
+    for (const StepInfo& s : steps)
+      out.emplace_back(s.kernel, s.nhwc ? s.precision_name + ", nhwc" : s.precision_name);
     return out;
   }
   std::vector<std::string> layer_tactics() const override {
@@ -393,12 +401,20 @@ class CudaContext : public TargetContext {
     void* ptr = nullptr;              // this run's address
     DeviceBuffer own;                 // when not in the arena
     bool needs_device = false;        // host value read as data on the device
+    bool nhwc = false;                // stored channels-last: dims are logical [N, C, H, W], bytes [N, H, W, C]
   };
   struct StepRt {
     std::vector<DType> cast_to;        // per input: kUndefined = no cast
     std::vector<DeviceBuffer> scratch; // per input cast buffer
     std::vector<const void*> weight;   // per input: engine weight in the wanted dtype (no cast)
     std::vector<const Tensor*> host;   // per input: host values for the layer
+    // Layout (layout.h), per input: 0 as stored, 1 NCHW -> NHWC, 2 NHWC -> NCHW into relayout_buf, from the
+    // 4-D dims relayout_src; view: the dims the layer sees when they differ from the value's.
+    std::vector<int> relayout;
+    std::vector<Dims> relayout_src;
+    std::vector<DeviceBuffer> relayout_buf;
+    std::vector<std::optional<Dims>> view;
+    std::vector<std::optional<Dims>> out_view;  // per output
   };
   struct OutLoc {
     Dims dims;
@@ -524,6 +540,7 @@ void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int6
     v.host_tensor = Tensor();
     v.base = v.ptr = nullptr;
     v.needs_device = false;
+    v.nhwc = false;
   }
   size_t in_pos = 0;
   for (size_t i = 0; i < d_.io.size(); ++i) {
@@ -583,6 +600,11 @@ void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int6
       rt.weight.assign(st.inputs.size(), nullptr);
       rt.host.assign(st.inputs.size(), nullptr);
       rt.scratch.resize(st.inputs.size());
+      rt.relayout.assign(st.inputs.size(), 0);
+      rt.relayout_src.assign(st.inputs.size(), Dims{});
+      rt.relayout_buf.resize(st.inputs.size());
+      rt.view.assign(st.inputs.size(), std::nullopt);
+      rt.out_view.assign(st.outputs.size(), std::nullopt);
       for (size_t i = 0; i < st.inputs.size(); ++i) {
         sc.input_shapes.emplace_back();
         sc.input_dtypes.push_back(DType::kUndefined);
@@ -601,7 +623,34 @@ void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int6
         }
         if (si.host_input[i]) continue;  // read on the host only
         const Value* value = n.input(i);
+        // Layout: the dims the layer sees, and whether the bytes move on the way in.
+        const bool want_nhwc = si.nhwc && nhwc_view(si.role, i) != NhwcView::kAsIs;
+        if (want_nhwc) {
+          if (v.dims.size() > 4 || (nhwc_view(si.role, i) == NhwcView::kActivation && v.dims.size() != 4))
+            fail(ErrorCode::kRuntime, "internal: channels-last input ", i, " has rank ", v.dims.size());
+          const Dims d4 = align4(v.dims);
+          rt.view[i] = nhwc_dims(d4);
+          if (!v.nhwc && !same_bytes_nhwc(d4)) {
+            rt.relayout[i] = 1;
+            rt.relayout_src[i] = d4;
+          }
+        } else if (v.nhwc && !same_bytes_nhwc(v.dims)) {
+          rt.relayout[i] = 2;
+          rt.relayout_src[i] = nhwc_dims(v.dims);
+        }
+        if (rt.relayout[i]) {
+          const size_t bytes = static_cast<size_t>(cuda::numel(v.dims)) * dtype_size(want);
+          if (rt.relayout_buf[i].size() < bytes) rt.relayout_buf[i] = DeviceBuffer(bytes);
+        }
         if (value->is_initializer()) {
+          if (want_nhwc && si.role == NhwcRole::kConv) {
+            auto it = e_.weights_nhwc.find({st.inputs[i], want});
+            if (it != e_.weights_nhwc.end()) {
+              rt.weight[i] = it->second.data();
+              rt.relayout[i] = 0;  // converted at load
+              continue;
+            }
+          }
           auto it = e_.weights.find({st.inputs[i], want});
           if (it != e_.weights.end()) {
             rt.weight[i] = it->second.data();
@@ -627,6 +676,18 @@ void CudaContext::resolve_steps(const std::vector<std::optional<std::vector<int6
         v.dims = i < out_dims.size() ? out_dims[i] : Dims{};
         v.dtype = si.output_dtypes[i];
         checked_numel(v.dims);
+        if (si.nhwc) {
+          if (v.dims.size() != 4)
+            fail(ErrorCode::kRuntime, "internal: channels-last output ", i, " has rank ", v.dims.size());
+          v.nhwc = true;
+          rt.out_view[i] = nhwc_dims(v.dims);
+        }
+      }
+      if (si.nhwc) {  // the layer plans on the physical dims it will see
+        for (size_t i = 0; i < st.inputs.size(); ++i)
+          if (rt.view[i]) sc.input_shapes[i] = *rt.view[i];
+        for (size_t i = 0; i < st.outputs.size() && i < sc.output_shapes.size(); ++i)
+          if (rt.out_view[i]) sc.output_shapes[i] = *rt.out_view[i];
       }
       workspace = std::max(workspace, layers_[s]->prepare(sc));
     } catch (const Error& e) {
@@ -706,20 +767,35 @@ void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<voi
       if (rt.weight[i]) {
         t.dtype = e_.steps[s].input_dtypes[i] == DType::kUndefined ? v.dtype : e_.steps[s].input_dtypes[i];
         t.data = const_cast<void*>(rt.weight[i]);
+      } else if (rt.relayout[i] == 1 && rt.relayout_src[i][1] <= 16) {
+        // Few channels (an image entering the region): cast and transpose in one pass.
+        const DType to = rt.cast_to[i] != DType::kUndefined ? rt.cast_to[i] : v.dtype;
+        nchw_to_nhwc(v.dtype, to, v.ptr, rt.relayout_src[i], rt.relayout_buf[i].data(), stream);
+        t.dtype = to;
+        t.data = rt.relayout_buf[i].data();
+        t.dims = *rt.view[i];
         continue;
+      } else {
+        t.dtype = v.dtype;
+        t.data = v.ptr;
+        if (rt.cast_to[i] != DType::kUndefined) {
+          cast(v.dtype, rt.cast_to[i], v.ptr, rt.scratch[i].data(), t.numel(), stream);
+          t.dtype = rt.cast_to[i];
+          t.data = rt.scratch[i].data();
+        }
       }
-      t.dtype = v.dtype;
-      t.data = v.ptr;
-      if (rt.cast_to[i] != DType::kUndefined) {
-        cast(v.dtype, rt.cast_to[i], v.ptr, rt.scratch[i].data(), t.numel(), stream);
-        t.dtype = rt.cast_to[i];
-        t.data = rt.scratch[i].data();
+      if (rt.relayout[i]) {
+        static const std::vector<int64_t> kToNhwc{0, 2, 3, 1}, kToNchw{0, 3, 1, 2};
+        permute(t.dtype, t.data, rt.relayout_src[i], rt.relayout[i] == 1 ? kToNhwc : kToNchw,
+                rt.relayout_buf[i].data(), stream);
+        t.data = rt.relayout_buf[i].data();
       }
+      if (rt.view[i]) t.dims = *rt.view[i];
     }
     for (size_t i = 0; i < st.outputs.size(); ++i) {
       if (st.outputs[i] < 0) continue;
       const Val& v = vals_[st.outputs[i]];
-      outs[i] = {v.dtype, v.dims, v.ptr};
+      outs[i] = {v.dtype, rt.out_view[i] ? *rt.out_view[i] : v.dims, v.ptr};
     }
     lc_.host = rt.host;
     lc_.error_flag = layers_[s]->reports_data_errors() ? flags_.as<int>() + s : nullptr;
@@ -746,6 +822,8 @@ void CudaContext::run_steps(cudaStream_t stream, const std::vector<std::pair<voi
     out_loc_[i].ptr = dst;
     const int64_t n = cuda::numel(v.dims);
     if (dst == v.ptr || n == 0) continue;
+    if (v.nhwc && !same_bytes_nhwc(v.dims))
+      fail(ErrorCode::kRuntime, "internal: output '", d_.io[i].name, "' is stored channels-last");
     if (v.dtype == d_.io[i].dtype)
       check_cuda(cudaMemcpyAsync(dst, v.ptr, static_cast<size_t>(n) * dtype_size(v.dtype), cudaMemcpyDeviceToDevice,
                                  stream),
@@ -897,6 +975,7 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     const std::vector<bool> host_nodes = classify_host(g, host_io);
     const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
     std::vector<std::string> kernels;
+    std::vector<DType> float_dtypes;
     Json layers = Json::array();
     size_t i = 0;
     bool restart = false;
@@ -909,6 +988,7 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     for (const auto& n : g.nodes()) {
       if (host_nodes[i++]) {
         kernels.push_back("host");
+        float_dtypes.push_back(DType::kUndefined);
         layers.push_back({"host", ""});
         for (const Value* v : n->inputs())
           if (v) weight_kept.insert(v);
@@ -924,6 +1004,7 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
       try {
         std::unique_ptr<Layer> l = create_layer(b);
         kernels.push_back(l->kernel());
+        float_dtypes.push_back(l->float_dtype());
         layers.push_back({l->kernel(), std::string(precision_name(l->precision()))});
         for (size_t k = 0; k < n->num_outputs(); ++k) {
           const Value* v = n->output(k);
@@ -967,12 +1048,19 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     Json names = Json::array();
     for (const Value* v : g.inputs)
       if (host_io.count(v)) names.push_back(v->name());
-    // Tactics: time the candidates of every matmul/conv at the profiles' opt shapes (tactic_build.h).
+    const std::vector<bool> nhwc = choose_nhwc(g, host_nodes, kernels, float_dtypes);
+    Json nhwc_steps = Json::array();
+    for (size_t k = 0; k < nhwc.size(); ++k)
+      if (nhwc[k]) nhwc_steps.push_back(k);
+    // Tactics: time the candidates of every matmul/conv at the profiles' opt shapes (tactic_build.h). Channels-last
+    // layers are not timed yet (they keep cuDNN's heuristic choice): the pass walks logical NCHW shapes.
     TacticBuildInput tin;
     tin.model = &model;
     tin.config = &config;
     tin.host_nodes = host_nodes;
     tin.kernels = kernels;
+    for (size_t k = 0; k < nhwc.size() && k < tin.kernels.size(); ++k)
+      if (nhwc[k]) tin.kernels[k] = "nhwc " + tin.kernels[k];
     tin.host_io = host_io;
     tin.make_layer = [&](const Node& n, LayerBuild& b) {
       auto it = overrides.find(n.name);
@@ -989,7 +1077,8 @@ std::vector<std::string> cuda_select_layers(const Model& model, const BuilderCon
     Json meta{{"layers", layers},
               {"device", device_name()},
               {"host_inputs", names},
-              {"strongly_typed", config.strongly_typed}};
+              {"strongly_typed", config.strongly_typed},
+              {"nhwc", nhwc_steps}};
     Json tactics = time_layer_tactics(tin);
     if (!tactics.is_null()) meta["tactics"] = std::move(tactics);
     cuda_meta = meta.dump();
@@ -1057,6 +1146,16 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
   const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
   const bool strongly_typed = meta.value("strongly_typed", false);
   e->steps.resize(d.steps.size());
+  std::vector<bool> nhwc(d.steps.size(), false);
+  if (meta.contains("nhwc")) {  // plans from before channels-last regions have none
+    const Json& list = meta.at("nhwc");
+    if (!list.is_array()) fail_bad_input(label, ": damaged plan (cuda nhwc list)");
+    for (const Json& j : list) {
+      if (!j.is_number_unsigned() || j.get<size_t>() >= d.steps.size())
+        fail_bad_input(label, ": damaged plan (cuda nhwc step out of range)");
+      nhwc[j.get<size_t>()] = true;
+    }
+  }
   for (size_t s = 0; s < d.steps.size(); ++s) {
     StepInfo& si = e->steps[s];
     si.device = d.steps[s].device;
@@ -1065,7 +1164,13 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
     if (!si.device) continue;
     si.precision = precision_of(si.precision_name);
     si.build = make_build(*d.steps[s].node, host_vals, si.precision, strongly_typed);
+    si.nhwc = si.build.nhwc = nhwc[s];
     std::unique_ptr<Layer> l = create_layer(si.build);
+    if (si.nhwc) {
+      si.role = nhwc_role(*d.steps[s].node, l->kernel());
+      if (si.role == NhwcRole::kNone)
+        fail_bad_input(label, ": damaged plan (", d.steps[s].node->describe(), " cannot run channels-last)");
+    }
     if (l->kernel() != si.kernel)
       fail_bad_input(label, ": ", d.steps[s].node->describe(), " uses cuda kernel '", si.kernel,
                      "', this onyx chooses '", l->kernel(), "' (rebuild the plan)");
@@ -1081,11 +1186,15 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
       if (!v || !v->is_initializer() || si.host_input[i]) continue;
       const DType want = si.input_dtypes[i] == DType::kUndefined ? v->initializer->dtype() : si.input_dtypes[i];
       const int id = d.value_id.at(v);
-      if (e->weights.count({id, want})) continue;
+      // Conv weights of a channels-last layer: [K, C, R, S] -> [K, R, S, C] once here.
+      const bool krsc = si.nhwc && si.role == NhwcRole::kConv && i == 1 && v->initializer->dims().size() == 4;
+      auto& store = krsc ? e->weights_nhwc : e->weights;
+      if (store.count({id, want})) continue;
       Tensor t = v->initializer->dtype() == want ? *v->initializer : v->initializer->cast(want);
+      if (krsc) t = to_nhwc_host(t);
       DeviceBuffer buf(std::max<size_t>(t.nbytes(), 1));
       if (t.nbytes()) check_cuda(cudaMemcpy(buf.data(), t.raw_data(), t.nbytes(), cudaMemcpyHostToDevice), "upload weights");
-      e->weights.emplace(std::make_pair(id, want), std::move(buf));
+      store.emplace(std::make_pair(id, want), std::move(buf));
     }
   }
   return e;

@@ -105,6 +105,8 @@ struct LayerBuild {
   // Set by constant(i): the factory read input i's values on the host (the engine then keeps that weight in the
   // model's dtype in the plan instead of converting it at build).
   mutable std::vector<bool> constant_read;
+  // The layer runs channels-last (src/cuda/layout.h): its 4-D activations have physical dims [N, H, W, C].
+  bool nhwc = false;
   // Filled by Layer::init from the above and the layer's float_dtype: storage dtypes of inputs/outputs.
   mutable std::vector<DType> input_dtypes;
   mutable std::vector<DType> output_dtypes;
