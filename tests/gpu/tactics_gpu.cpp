@@ -127,8 +127,12 @@ TEST_F(Tactics, RebuildWithTheCacheDoesNoTimingAndPicksTheSameTactics) {
     auto e2 = Engine::deserialize(plan2, "plan2");
     const std::string t1 = tactics_of(*e1);
     EXPECT_EQ(t1, tactics_of(*e2));
-    // Every conv and matmul layer has a recorded tactic with a measured time.
-    EXPECT_EQ(e1->summary().tactics.size(), 4u) << t1;
+    // Every conv and matmul layer has a recorded tactic with a measured time, except channels-last convs (fp16
+    // conv regions, docs/cuda.md), which keep cuDNN's heuristic choice for now.
+    size_t nhwc_layers = 0;
+    for (const auto& k : e1->summary().kernels)
+      if (k.kernel.find("nhwc") != std::string::npos) nhwc_layers += k.count;
+    EXPECT_EQ(e1->summary().tactics.size(), 4u - nhwc_layers) << t1;
     EXPECT_NE(t1.find(" ms)"), std::string::npos) << t1;
     // "No timing" is checked above (the cache is untouched); on this small net timing costs little, so the
     // rebuild need only not be slower beyond noise (bench/NOTES.md has ResNet-50/BERT build times).
