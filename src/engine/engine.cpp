@@ -141,6 +141,19 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     if (!opsets.is_array() || opsets.size() != count) bad("node table does not match the graph");
     size_t i = 0;
     for_each_node_recursive_mut(g, [&](Node& n) { n.opset = opsets.at(i++).get<int64_t>(); });
+    // Every node's arity is the one its op version allows (import checked it, a damaged plan may not have kept
+    // it): kernels index their inputs and outputs without checking the count again.
+    for_each_node_recursive_mut(g, [&](Node& n) {
+      const OpSchema* s = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
+      if (!s) return;  // reported below (top level) or when a subgraph runs
+      int present = static_cast<int>(n.num_inputs());
+      while (present > 0 && n.input(static_cast<size_t>(present) - 1) == nullptr) --present;
+      const int outs = static_cast<int>(n.num_outputs());
+      if (present < s->inputs.min || static_cast<int>(n.num_inputs()) > s->inputs.max || outs < s->outputs.min ||
+          outs > s->outputs.max)
+        bad(n.describe(), " has ", n.num_inputs(), " inputs and ", outs, " outputs, which ", n.op_type, "-",
+            s->since_version, " does not allow");
+    });
     // Weights.
     std::vector<Value*> inputs = g.inputs;
     std::vector<Value*> converted;  // cuda fp16/bf16 plans: weights stored in another dtype than the model's

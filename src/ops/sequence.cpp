@@ -89,6 +89,7 @@ void infer_sequence_construct(InferContext& ctx) {
 }
 
 void run_sequence_construct(KernelContext& ctx) {
+  if (ctx.num_inputs() == 0) ctx.fail("needs at least one input");
   std::vector<Tensor> items;
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     const Tensor& t = ctx.input(i);
