@@ -146,13 +146,7 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for_each_node_recursive_mut(g, [&](Node& n) {
       const OpSchema* s = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
       if (!s) return;  // reported below (top level) or when a subgraph runs
-      int present = static_cast<int>(n.num_inputs());
-      while (present > 0 && n.input(static_cast<size_t>(present) - 1) == nullptr) --present;
-      const int outs = static_cast<int>(n.num_outputs());
-      if (present < s->inputs.min || static_cast<int>(n.num_inputs()) > s->inputs.max || outs < s->outputs.min ||
-          outs > s->outputs.max)
-        bad(n.describe(), " has ", n.num_inputs(), " inputs and ", outs, " outputs, which ", n.op_type, "-",
-            s->since_version, " does not allow");
+      if (const std::string p = arity_problem(n, *s); !p.empty()) bad(p);
     });
     // Weights.
     std::vector<Value*> inputs = g.inputs;

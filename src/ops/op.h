@@ -51,6 +51,11 @@ struct OpSchema {
   bool deterministic = true;
 };
 
+// Empty when node `n`'s input and output counts fit `s` (trailing absent inputs do not count); else one line
+// naming the node and the counts its op version allows. Import and plan loading both check it: kernels index
+// their inputs and outputs without checking the count again.
+std::string arity_problem(const Node& n, const OpSchema& s);
+
 // Registry of every op, keyed by (domain, op_type, since_version). A duplicate key is a hard error, reported the
 // first time the registry is used.
 class OpRegistry {

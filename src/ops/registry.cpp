@@ -180,4 +180,21 @@ Value* set_constant_input(Node& node, size_t index, Tensor t, const std::string&
   node.set_input(index, v);
   return v;
 }
+
+std::string arity_problem(const Node& n, const OpSchema& s) {
+  int present = static_cast<int>(n.num_inputs());
+  while (present > 0 && n.input(static_cast<size_t>(present) - 1) == nullptr) --present;
+  auto range = [](const Arity& a) {
+    return std::to_string(a.min) + (a.max == INT_MAX ? " or more" : " to " + std::to_string(a.max));
+  };
+  if (present < s.inputs.min || static_cast<int>(n.num_inputs()) > s.inputs.max)
+    return n.describe() + " has " + std::to_string(n.num_inputs()) + " inputs, " + std::string(n.op_type) + "-" +
+           std::to_string(s.since_version) + " takes " + range(s.inputs);
+  const int outs = static_cast<int>(n.num_outputs());
+  if (outs < s.outputs.min || outs > s.outputs.max)
+    return n.describe() + " has " + std::to_string(outs) + " outputs, " + std::string(n.op_type) + "-" +
+           std::to_string(s.since_version) + " has " + range(s.outputs);
+  return {};
+}
+
 }  // namespace onyx

@@ -146,20 +146,7 @@ void resolve_ops(Graph& root, const std::string& label) {
         n->opset = next->since_version;
         s = next;
       }
-      // Trailing absent inputs do not count against the arity.
-      int present = static_cast<int>(n->num_inputs());
-      while (present > 0 && n->input(static_cast<size_t>(present) - 1) == nullptr) --present;
-      if (present < s->inputs.min || static_cast<int>(n->num_inputs()) > s->inputs.max) {
-        fail_bad_input(label, ": ", n->describe(), " has ", n->num_inputs(), " inputs, ", n->op_type, "-",
-                       s->since_version, " takes ", s->inputs.min,
-                       s->inputs.max == INT_MAX ? " or more" : (" to " + std::to_string(s->inputs.max)));
-      }
-      const int outs = static_cast<int>(n->num_outputs());
-      if (outs < s->outputs.min || outs > s->outputs.max) {
-        fail_bad_input(label, ": ", n->describe(), " has ", outs, " outputs, ", n->op_type, "-", s->since_version,
-                       " has ", s->outputs.min,
-                       s->outputs.max == INT_MAX ? " or more" : (" to " + std::to_string(s->outputs.max)));
-      }
+      if (const std::string p = arity_problem(*n, *s); !p.empty()) fail_bad_input(label, ": ", p);
       if (!s->run) fail_unsupported(label, ": ", n->describe(), ": no reference kernel");
     }
   });
