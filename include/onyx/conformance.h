@@ -14,7 +14,10 @@ namespace onyx {
 
 struct ManifestEntry {
   std::string name;    // case folder name, e.g. "test_bernoulli"
-  std::string kind;    // "unsupported" (permanent) or "expected-fail" (to be fixed)
+  // "unsupported" (permanent), "expected-fail" (to be fixed) or "random" (outputs drawn from a random generator:
+  // the case must run and produce outputs of the expected kind, dtype and shape; their values may or may not match
+  // the generator that made the test data, so neither a value mismatch nor a match is reported)
+  std::string kind;
   std::string reason;  // why
 };
 
@@ -28,6 +31,7 @@ struct CaseResult {
   std::string name;
   CaseStatus status = CaseStatus::kFailed;
   std::string reason;        // why it failed / was skipped
+  bool values_only = false;  // failed only on element values: every output had the expected kind, dtype and shape
   const ManifestEntry* listed = nullptr;  // the manifest line, when listed
   double seconds = 0;
 };

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "cli/cli_util.h"
+#include "onyx/onnx.h"
+#include "onyx/tensor.h"
 
 namespace onyx::test {
 namespace {
@@ -57,6 +59,29 @@ TEST(ConformanceCli, ManifestWithEveryFailureListedPasses) {
   const std::string suite = make_suite(dir);
   write_bytes(dir.file("m"), "expected-fail test_abs_perturbed perturbed on purpose\n");
   EXPECT_EQ(run_onyx({"conformance", suite, "--manifest", dir.file("m")}).rc, 0);
+}
+
+// A `random` case may match its data or differ in values; neither fails the run.
+TEST(ConformanceCli, RandomCaseMayPassOrDifferInValues) {
+  TempDir dir;
+  const std::string suite = make_suite(dir);
+  write_bytes(dir.file("m"), "random test_abs_perturbed values differ\nrandom test_relu values match by chance\n");
+  CliResult r = run_onyx({"conformance", suite, "--manifest", dir.file("m")});
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(r.out.find("NOW PASSES"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("NEW FAILURE"), std::string::npos) << r.out;
+}
+
+// A `random` case must still give outputs of the expected shape: a wrong shape fails the run.
+TEST(ConformanceCli, RandomCaseWithAWrongShapeFails) {
+  TempDir dir;
+  const std::string suite = make_suite(dir);
+  // The abs case now expects a [2] tensor (abs gives [3,4,5]).
+  write_tensor_pb(suite + "/test_abs_perturbed/test_data_set_0/output_0.pb", Tensor::from_vector<float>({2}, {1, 2}), "y");
+  write_bytes(dir.file("m"), "random test_abs_perturbed wrong shape on purpose\n");
+  CliResult r = run_onyx({"conformance", suite, "--manifest", dir.file("m")});
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("NEW FAILURE test_abs_perturbed"), std::string::npos) << r.out;
 }
 
 TEST(ConformanceCli, ManifestLineWithoutReasonIsBadInput) {
