@@ -224,6 +224,54 @@ std::shared_ptr<const void> prepare_conv(const Node& n) {
   return p;
 }
 
+// ONYX_CPU_PGEMM_DIRECT=0 keeps every conv on the packing path; =force sends every stride-1 conv in place (tests
+// and A/B runs); unset: chosen by cost.
+enum class DirectMode { kAuto, kOff, kForce };
+DirectMode direct_mode() {
+  static const DirectMode m = [] {
+    const char* e = std::getenv("ONYX_CPU_PGEMM_DIRECT");
+    if (!e) return DirectMode::kAuto;
+    const std::string_view v(e);
+    return v == "0" ? DirectMode::kOff : v == "force" ? DirectMode::kForce : DirectMode::kAuto;
+  }();
+  return m;
+}
+
+// Row offsets of B for pgemm_direct: k = (c, ki, kj) in the weights' order -> c * plane + ki * pitch + kj (this
+// thread's table, valid until its next call).
+const int64_t* conv_row_offsets(int64_t channels, const nn::Geom& g, int64_t plane, int64_t pitch) {
+  thread_local std::vector<int64_t> koff;
+  const int64_t kh = g.k[0], kw = g.k[1];
+  koff.resize(static_cast<size_t>(channels * kh * kw));
+  size_t k = 0;
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) koff[k++] = c * plane + i * pitch + j;
+  return koff.data();
+}
+
+// The images with pad_top/pad_left zero rows/columns before and the rest of [hp, wp] after (this thread's scratch
+// slot 1), one plane per task.
+const float* zero_pad_images(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t top, int64_t left,
+                             int64_t hp, int64_t wp) {
+  float* dst = scratch(1, static_cast<size_t>(n * c * hp * wp));
+  parallel_for(n * c, std::max<int64_t>(1, 16384 / (hp * wp)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* src = x + p * h * w;
+      float* d = dst + p * hp * wp;
+      std::fill(d, d + top * wp, 0.0f);
+      for (int64_t r = 0; r < h; ++r) {
+        float* row = d + (top + r) * wp;
+        std::fill(row, row + left, 0.0f);
+        std::copy(src + r * w, src + (r + 1) * w, row + left);
+        std::fill(row + left + w, row + wp, 0.0f);
+      }
+      std::fill(d + (top + h) * wp, d + hp * wp, 0.0f);
+    }
+  });
+  return dst;
+}
+
 bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvPrepared* prep) {
   const Node& node = ctx.node();
   const bool fused = node.domain == "onyx";
@@ -286,20 +334,32 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
       if (need_epilogue) ep(0, mg, 0, osz);
     }
   };
-  // Packed GEMM over all images' columns at once (weights packed at load, im2col done while packing, epilogue
-  // in the store), unless the columns leave too much of the last register tile empty (7x7 images at batch 1:
-  // BLAS handles those). The last tile computes 16, 32 or 48 columns.
+  // Packed GEMM (weights packed at load, epilogue in the store). Two ways to feed it the activations:
+  //  - in place (pgemm_direct): stride-1, dilation-1 convs read B straight from the (zero-padded) images through a
+  //    table of row offsets, computing each output row "wide" (row pitch Wp, the Wp - OW extra columns dropped at
+  //    the store). No packing at all; tiles stay within one image.
+  //  - packed (pgemm): every conv; the im2col is done while packing each column block, and tiles may span images.
+  // Each register tile computes 16, 32 or 48 columns; the choice weighs the columns computed in vain against the
+  // cost of packing (measured on Zen 4, 2 threads: in place wins for 3x3 convs up to 1.25x the columns computed,
+  // e.g. 14x14 at batch 8; pointwise convs cost little to pack and go in place only when it computes no more
+  // columns, i.e. unless packing lets tiles span the images of a batch). Shapes that would leave more than 1/4 of the work empty stay on BLAS (7x7 images at batch 1
+  // leave 15 of 64 columns empty and still run faster here than on OpenBLAS, which reaches about 130 GF/s on them).
   const int64_t ncols = s.n * osz;
-  const int64_t padded = ncols / kPgemmNR * kPgemmNR + (ncols % kPgemmNR + 15) / 16 * 16;
-  if (prep && s.group == 1 && g.nd() == 2 && prep->a->m() == s.m && prep->a->k() == kdim && ncols > 0 &&
-      (padded - ncols) * 8 <= ncols) {
-    ConvSource src;
-    src.x = xd;
-    src.channels = s.c;
-    src.image_floats = s.c * isz;
-    src.h = g.in[0], src.w = g.in[1], src.oh = g.out[0], src.ow = g.out[1], src.kh = g.k[0], src.kw = g.k[1];
-    src.stride_h = g.stride[0], src.stride_w = g.stride[1], src.dil_h = g.dil[0], src.dil_w = g.dil[1];
-    src.pad_top = g.pb[0], src.pad_left = g.pb[1];
+  const auto computed = [](int64_t cols) { return cols / kPgemmNR * kPgemmNR + (cols % kPgemmNR + 15) / 16 * 16; };
+  const bool pgemm_ok = prep && s.group == 1 && g.nd() == 2 && prep->a->m() == s.m && prep->a->k() == kdim &&
+                        ncols > 0;
+  const int64_t packed_cost = computed(ncols);
+  const bool unit = g.nd() == 2 && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1;
+  const int64_t hp = unit ? g.in[0] + g.pb[0] + g.pe[0] : 0, wp = unit ? g.in[1] + g.pb[1] + g.pe[1] : 0;
+  // Pointwise: one row of H*W columns per image; otherwise out_h rows of pitch wp, the last row cut at out_w.
+  const int64_t vcols = !unit ? 0 : pointwise ? osz : (g.out[0] - 1) * wp + g.out[1];
+  const int64_t direct_cost = s.n * computed(vcols);
+  const DirectMode dmode = direct_mode();
+  const bool direct = pgemm_ok && unit && dmode != DirectMode::kOff &&
+                      (dmode == DirectMode::kForce ||
+                       ((pointwise ? direct_cost <= packed_cost : direct_cost * 4 <= packed_cost * 5) &&
+                        direct_cost * 7 <= ncols * 10));
+  if (direct || (pgemm_ok && (packed_cost - ncols) * 3 <= ncols)) {
     PgemmOut out;
     out.c = yd;
     out.bias = bd;
@@ -307,7 +367,29 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
     out.cols_per_image = osz;
     out.image_stride = s.m * osz;
     out.act = act;
-    pgemm(*prep->a, ncols, pack_conv_columns(src), out);
+    if (direct) {
+      DirectB b;
+      b.images = s.n;
+      b.vcols = vcols;
+      b.koff = conv_row_offsets(s.c, g, pointwise ? osz : hp * wp, pointwise ? 0 : wp);
+      if (pointwise) {
+        b.x = xd, b.image_floats = s.c * isz, b.row_pitch = osz, b.out_w = osz;
+      } else {
+        const bool padded = g.pb[0] || g.pb[1] || g.pe[0] || g.pe[1];
+        b.x = padded ? zero_pad_images(xd, s.n, s.c, g.in[0], g.in[1], g.pb[0], g.pb[1], hp, wp) : xd;
+        b.image_floats = s.c * hp * wp, b.row_pitch = wp, b.out_w = g.out[1];
+      }
+      pgemm_direct(*prep->a, b, out);
+    } else {
+      ConvSource src;
+      src.x = xd;
+      src.channels = s.c;
+      src.image_floats = s.c * isz;
+      src.h = g.in[0], src.w = g.in[1], src.oh = g.out[0], src.ow = g.out[1], src.kh = g.k[0], src.kw = g.k[1];
+      src.stride_h = g.stride[0], src.stride_w = g.stride[1], src.dil_h = g.dil[0], src.dil_w = g.dil[1];
+      src.pad_top = g.pb[0], src.pad_left = g.pb[1];
+      pgemm(*prep->a, ncols, pack_conv_columns(src), out);
+    }
   } else if (s.group == s.c && s.m == s.c && g.nd() == 2) {
     // Depthwise 2-D: direct, one plane per task (an im2col gemm would have M = 1).
     const int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.k[0], KW = g.k[1];

@@ -34,10 +34,24 @@ float* pack_buffer(size_t floats) {
   return buf.get();
 }
 
-// tile[MR][NR] = A panel [k][MR] · B panel [k][NR] over the first NV 16-float vectors of each row of the panel
-// (NV = 3: the whole 48-column panel, 24 accumulators in registers; 1 or 2: a ragged last panel).
-template <int NV>
-__attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, const float* b, float* tile) {
+// The calling thread's buffer for all packed blocks of one product (pgemm with row chunks).
+float* shared_pack_buffer(size_t floats) {
+  thread_local std::unique_ptr<float[], void (*)(float*)> buf{nullptr, free_floats};
+  thread_local size_t cap = 0;
+  if (cap < floats) {
+    buf.reset(aligned_floats(floats));
+    cap = floats;
+  }
+  return buf.get();
+}
+
+// tile[MR][NR] = A panel [k][MR] · B [k][16 * NV] over the first NV 16-float vectors of each row of B (NV = 3: the
+// whole 48-column panel, 24 accumulators in registers; 1 or 2: a ragged last panel). Packed B (kDirect false): the
+// panel [k][NR], aligned. In-place B (kDirect true): row p is the floats at b + koff[p], unaligned, the last vector
+// loaded under `last` (masked-off lanes are neither read nor faulted on: reads stay inside the source).
+template <int NV, bool kDirect>
+__attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, const float* b, const int64_t* koff,
+                                                    __mmask16 last, float* tile) {
   __m512 c[MR][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -45,8 +59,16 @@ __attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, c
     for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
   for (int64_t p = 0; p < k; ++p) {
     __m512 bv[NV];
+    if constexpr (kDirect) {
+      const float* bp = b + koff[p];
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
+      bv[NV - 1] = _mm512_maskz_loadu_ps(last, bp + 16 * (NV - 1));
+    } else {
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
+      b += NR;
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       const __m512 ar = _mm512_set1_ps(a[r]);
@@ -54,7 +76,6 @@ __attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, c
       for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(ar, bv[v], c[r][v]);
     }
     a += MR;
-    b += NR;
   }
 #pragma GCC unroll 8
   for (int r = 0; r < MR; ++r)
@@ -63,9 +84,18 @@ __attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, c
 }
 
 void kernel_tile(int64_t k, const float* a, const float* b, float* tile, int64_t w) {
-  if (w > 32) kernel_8xnv<3>(k, a, b, tile);
-  else if (w > 16) kernel_8xnv<2>(k, a, b, tile);
-  else kernel_8xnv<1>(k, a, b, tile);
+  if (w > 32) kernel_8xnv<3, false>(k, a, b, nullptr, 0xFFFF, tile);
+  else if (w > 16) kernel_8xnv<2, false>(k, a, b, nullptr, 0xFFFF, tile);
+  else kernel_8xnv<1, false>(k, a, b, nullptr, 0xFFFF, tile);
+}
+
+// In-place B: w (1..48) columns starting at b, the lanes past w masked.
+void kernel_tile_direct(int64_t k, const float* a, const float* b, const int64_t* koff, float* tile, int64_t w) {
+  const int64_t tail = w - (w - 1) / 16 * 16;  // 1..16 lanes in the last vector
+  const auto last = static_cast<__mmask16>(tail == 16 ? 0xFFFFu : (1u << tail) - 1u);
+  if (w > 32) kernel_8xnv<3, true>(k, a, b, koff, last, tile);
+  else if (w > 16) kernel_8xnv<2, true>(k, a, b, koff, last, tile);
+  else kernel_8xnv<1, true>(k, a, b, koff, last, tile);
 }
 
 // Writes `rows` x `w` of the tile to C at row i0, global column j: (acc + bias) + z, then the activation (ReLU in
@@ -112,6 +142,60 @@ __attribute__((target("avx512f"))) void store_tile(const float* tile, int64_t ro
   }
 }
 
+
+// Stores columns [v0, v0 + w) of image n's virtual columns (out_h rows of row_pitch, the first out_w of each real):
+// the real ones, in runs along output rows, with the same epilogue as store_tile.
+__attribute__((target("avx512f"))) void store_tile_direct(const float* tile, int64_t rows, int64_t i0, int64_t n,
+                                                          int64_t v0, int64_t w, const DirectB& b, const PgemmOut& o) {
+  struct Run {
+    int64_t t, off, len;  // tile column, offset in the output plane, length
+  };
+  Run runs[NR];
+  int nruns = 0;
+  for (int64_t v = v0; v < v0 + w;) {
+    const int64_t oh = v / b.row_pitch, ow = v % b.row_pitch;
+    const int64_t run = std::min(v0 + w - v, b.row_pitch - ow);
+    const int64_t real = std::min(run, b.out_w - ow);
+    if (real > 0) runs[nruns++] = {v - v0, oh * b.out_w + ow, real};
+    v += run;
+  }
+  const bool relu = o.act.act == Act::kRelu;
+  const bool other_act = o.act.act != Act::kNone && !relu;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = i0 + r;
+    const int64_t plane = n * o.image_stride + i * o.cols_per_image;
+    const __m512 bias = _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f);
+    for (int q = 0; q < nruns; ++q) {
+      const Run& u = runs[q];
+      float* dst = o.c + plane + u.off;
+      const float* z = o.z ? o.z + plane + u.off : nullptr;
+      const float* t = tile + r * NR + u.t;
+      for (int64_t c = 0; c < u.len; c += 16) {
+        const int64_t cols = std::min<int64_t>(16, u.len - c);
+        const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
+        __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + c), bias);
+        if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + c));
+        if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+        _mm512_mask_storeu_ps(dst + c, m, x);
+      }
+      if (other_act) apply_activation(o.act, dst, u.len);
+    }
+  }
+}
+
+// How many chunks of row panels each column block is split into: at least one task per thread, and with few
+// blocks about four tasks per thread, so that a ragged last block (16 of 48 columns, say: 7x7 images) does not
+// leave one thread idle for two thirds of the product; chunks keep >= 4 panels (32 rows) where there are enough
+// (in place). A packed block is packed again for every chunk: packed products split rows only when there are
+// fewer than two blocks per thread.
+int64_t row_chunks(int64_t nblocks, int64_t mpanels, int threads, bool packed) {
+  if (threads <= 1 || nblocks >= (packed ? 2 : 4) * threads) return 1;
+  int64_t m = (4 * threads + nblocks - 1) / nblocks;
+  m = std::min(m, std::max<int64_t>(1, mpanels / 4));
+  m = std::max(m, (threads + nblocks - 1) / nblocks);
+  return std::min(m, mpanels);
+}
+
 }  // namespace
 
 bool pgemm_available() {
@@ -143,17 +227,33 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
   int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
   while (bp > 1 && (npanels + bp - 1) / bp < 2 * threads) --bp;
   const int64_t nblocks = (npanels + bp - 1) / bp;
-  int64_t mchunks = 1;
-  if (nblocks < threads) mchunks = std::min<int64_t>(mpanels, (threads + nblocks - 1) / nblocks);
-  const int64_t tasks = nblocks * mchunks;
-  parallel_for(tasks, 1, [&](int64_t t0, int64_t t1) {
+  const int64_t mchunks = row_chunks(nblocks, mpanels, threads, true);
+  const int64_t block_floats = bp * K * NR;
+  // With several row chunks per block, every block is packed once, up front, into one buffer shared by the tasks
+  // (a 3x3 conv's im2col of 7x7 images costs more to pack than a chunk of rows takes to multiply).
+  float* shared = nullptr;
+  if (mchunks > 1) {
+    shared = shared_pack_buffer(static_cast<size_t>(nblocks * block_floats));
+    parallel_for(nblocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t nb = b0; nb < b1; ++nb) {
+        const int64_t j0 = nb * bp * NR;
+        pack_b(j0, std::min(n - j0, bp * NR), shared + nb * block_floats);
+      }
+    });
+  }
+  parallel_for(nblocks * mchunks, 1, [&](int64_t t0, int64_t t1) {
     alignas(64) float tile[MR * NR];
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t nb = t / mchunks, mc = t % mchunks;
       const int64_t j0 = nb * bp * NR, nc = std::min(n - j0, bp * NR);
       const int64_t panels = (nc + NR - 1) / NR;
-      float* bbuf = pack_buffer(static_cast<size_t>(panels * K * NR));
-      pack_b(j0, nc, bbuf);
+      float* bbuf;
+      if (shared) {
+        bbuf = shared + nb * block_floats;
+      } else {
+        bbuf = pack_buffer(static_cast<size_t>(panels * K * NR));
+        pack_b(j0, nc, bbuf);
+      }
       const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t rows = std::min(MR, M - p * MR);
@@ -161,6 +261,36 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
           const int64_t w = std::min(NR, nc - q * NR);
           kernel_tile(K, a.panel(p), bbuf + q * K * NR, tile, w);
           store_tile(tile, rows, p * MR, j0 + q * NR, w, out);
+        }
+      }
+    }
+  });
+}
+
+void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out) {
+  const int64_t M = a.m(), K = a.k();
+  if (M == 0 || b.images == 0 || b.vcols == 0) return;
+  const int64_t mpanels = (M + MR - 1) / MR, tiles = (b.vcols + NR - 1) / NR;
+  // Column block: bp tiles of one image whose B rows (K x 48 floats each) stay in L2 while every A panel passes.
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
+  while (bp > 1 && b.images * ((tiles + bp - 1) / bp) < 2 * threads) --bp;
+  const int64_t blocks_per_image = (tiles + bp - 1) / bp, nblocks = b.images * blocks_per_image;
+  const int64_t mchunks = row_chunks(nblocks, mpanels, threads, false);
+  parallel_for(nblocks * mchunks, 1, [&](int64_t t0, int64_t t1) {
+    alignas(64) float tile[MR * NR];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t blk = t / mchunks, mc = t % mchunks;
+      const int64_t n = blk / blocks_per_image, q0 = blk % blocks_per_image * bp;
+      const int64_t q1 = std::min(tiles, q0 + bp);
+      const float* x = b.x + n * b.image_floats;
+      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t rows = std::min(MR, M - p * MR);
+        for (int64_t q = q0; q < q1; ++q) {
+          const int64_t v0 = q * NR, w = std::min(NR, b.vcols - v0);
+          kernel_tile_direct(K, a.panel(p), x + v0, b.koff, tile, w);
+          store_tile_direct(tile, rows, p * MR, n, v0, w, b, out);
         }
       }
     }

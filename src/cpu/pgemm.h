@@ -60,6 +60,21 @@ struct PgemmOut {
 // C = epilogue(A · B) over all N columns, split over the onyx pool.
 void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out);
 
+// B read in place, without packing: row k of B at virtual column v of image n is x[n * image_floats + koff[k] + v].
+// A stride-1, dilation-1 convolution over a zero-padded image of row pitch Wp has this form (koff[(c, ki, kj)] =
+// c * plane + ki * Wp + kj) once its output is computed "wide": out_h rows of Wp virtual columns, of which the first
+// out_w are real and the rest are discarded when stored. A pointwise conv is one row of H*W columns. Reads never
+// go past x[n * image_floats + koff[k] + vcols - 1] (the last vector of a row is loaded under a mask). Tiles never
+// span images; C is laid out as in PgemmOut with cols_per_image = out_h * out_w.
+struct DirectB {
+  const float* x = nullptr;
+  int64_t images = 0, image_floats = 0;
+  const int64_t* koff = nullptr;  // [K]
+  int64_t vcols = 0;              // virtual columns per image: out_h * row_pitch
+  int64_t row_pitch = 0, out_w = 0;
+};
+void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out);
+
 // Helpers to build PackB for the common sources. Rows of B are k = (c, kh, kw) of a 2-D convolution's im2col
 // (c only, for a pointwise conv); images are NCHW with `image_floats` floats apart.
 struct ConvSource {

@@ -237,6 +237,34 @@ TEST_P(CpuKernels, PackedGemmConvShapes) {
   }
 }
 
+// Stride-1 shapes that the packed GEMM reads in place (pgemm_direct: no packing, rows computed "wide" over the
+// zero-padded image and cut at the store) when the machine has AVX-512. The ctest entries
+// cpu_conv_pgemm_direct_force and _0 run every conv test with ONYX_CPU_PGEMM_DIRECT=force and =0.
+TEST_P(CpuKernels, DirectGemmConvShapes) {
+  // ResNet's layer 4 at batch 1: pointwise over 7x7 (49 columns: a full tile and one masked column), residual + ReLU.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 40, 7, 7}, 80), random_tensor({24, 40, 1, 1}, 81), random_tensor({24}, 82),
+          random_tensor({1, 24, 7, 7}, 83)},
+         {attr_string("activation", "Relu")}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // 3x3 pad 1 over 7x7 (rows of pitch 9, 61 virtual columns), M = 20 (ragged last row panel).
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 16, 7, 7}, 84), random_tensor({20, 16, 3, 3}, 85), random_tensor({20}, 86)},
+         {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", "Relu")}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // Asymmetric pads, 3x2 kernel, two images, an activation applied after the store.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({2, 5, 23, 19}, 87), random_tensor({9, 5, 3, 2}, 88), random_tensor({9}, 89),
+          random_tensor({2, 9, 23, 19}, 90)},
+         {attr_ints("pads", {0, 1, 2, 0}), attr_string("activation", "Tanh")}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // No padding at all (5x5 valid conv: the images are read where they are, up to their very last float).
+  check({"", "Conv", 17, {random_tensor({1, 3, 20, 17}, 91), random_tensor({8, 3, 5, 5}, 92)}, {}, "cpu.conv"},
+        1e-4f, 1e-4f);
+  // Large enough to split over threads along M and along column blocks (56x56 pointwise, 3x3 over 28x28).
+  check({"", "Conv", 17, {random_tensor({1, 64, 56, 56}, 93), random_tensor({32, 64, 1, 1}, 94)}, {}, "cpu.conv"},
+        1e-4f, 1e-4f);
+  check({"", "Conv", 17, {random_tensor({1, 32, 28, 28}, 95), random_tensor({64, 32, 3, 3}, 96), random_tensor({64}, 97)},
+         {attr_ints("pads", {1, 1, 1, 1})}, "cpu.conv"}, 1e-4f, 1e-4f);
+}
+
 TEST(CpuKernelPrepare, PackedWeightsOnlyForUngroupedConstantFloatConvs) {
   Graph g;
   Value* x = g.add_value("x");
