@@ -7,11 +7,13 @@
 #include <array>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
 #include <string_view>
 
 #include "../core/gemm.h"
 #include "../core/parallel.h"
 #include "../ops/nn_util.h"
+
 #include "kernels_internal.h"
 #include "pgemm.h"
 #include "vec_math.h"
@@ -200,6 +202,13 @@ bool accepts_conv(const Node& n) {
 // Load-time state of a 2-D, ungrouped conv with constant float weights: the weights packed for pgemm.
 struct ConvPrepared {
   std::unique_ptr<PackedA> a;
+  // The weights as A^T panels for pgemm_t, packed on first use (only convs with short output rows need them).
+  mutable std::once_flag at_once;
+  mutable std::unique_ptr<PackedAT> at;
+  const PackedAT& transposed(const float* w) const {
+    std::call_once(at_once, [&] { at = std::make_unique<PackedAT>(w, a->m(), a->k(), a->k()); });
+    return *at;
+  }
 };
 
 // ONYX_CPU_PGEMM=0 turns the packed GEMM off (BLAS for every conv), for A/B measurements and bisecting.
@@ -224,21 +233,23 @@ std::shared_ptr<const void> prepare_conv(const Node& n) {
   return p;
 }
 
-// ONYX_CPU_PGEMM_DIRECT=0 keeps every conv on the packing path; =force sends every stride-1 conv in place (tests
-// and A/B runs); unset: chosen by cost.
-enum class DirectMode { kAuto, kOff, kForce };
-DirectMode direct_mode() {
-  static const DirectMode m = [] {
-    const char* e = std::getenv("ONYX_CPU_PGEMM_DIRECT");
-    if (!e) return DirectMode::kAuto;
-    const std::string_view v(e);
-    return v == "0" ? DirectMode::kOff : v == "force" ? DirectMode::kForce : DirectMode::kAuto;
+// ONYX_CPU_CONV=packed|direct|transposed sends every conv that path can run to it (tests and A/B runs); unset or
+// anything else: chosen by cost. ONYX_CPU_PGEMM=0 (above) turns all three off.
+enum class ConvPath { kAuto, kPacked, kDirect, kTransposed };
+ConvPath forced_conv_path() {
+  static const ConvPath m = [] {
+    const char* e = std::getenv("ONYX_CPU_CONV");
+    const std::string_view v(e ? e : "");
+    return v == "packed" ? ConvPath::kPacked
+           : v == "direct" ? ConvPath::kDirect
+           : v == "transposed" ? ConvPath::kTransposed
+                               : ConvPath::kAuto;
   }();
   return m;
 }
 
-// Row offsets of B for pgemm_direct: k = (c, ki, kj) in the weights' order -> c * plane + ki * pitch + kj (this
-// thread's table, valid until its next call).
+// Row offsets of B for pgemm_direct / pgemm_t: k = (c, ki, kj) in the weights' order -> c * plane + ki * dil_h *
+// pitch + kj * dil_w (this thread's table, valid until its next call).
 const int64_t* conv_row_offsets(int64_t channels, const nn::Geom& g, int64_t plane, int64_t pitch) {
   thread_local std::vector<int64_t> koff;
   const int64_t kh = g.k[0], kw = g.k[1];
@@ -246,7 +257,7 @@ const int64_t* conv_row_offsets(int64_t channels, const nn::Geom& g, int64_t pla
   size_t k = 0;
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) koff[k++] = c * plane + i * pitch + j;
+      for (int64_t j = 0; j < kw; ++j) koff[k++] = c * plane + i * g.dil[0] * pitch + j * g.dil[1];
   return koff.data();
 }
 
@@ -334,32 +345,44 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
       if (need_epilogue) ep(0, mg, 0, osz);
     }
   };
-  // Packed GEMM (weights packed at load, epilogue in the store). Two ways to feed it the activations:
+  // Packed GEMM (weights packed at load, epilogue in the store). Three ways to feed it the activations:
+  //  - packed (pgemm): every conv; the im2col is done while packing each column block, and tiles may span images.
   //  - in place (pgemm_direct): stride-1, dilation-1 convs read B straight from the (zero-padded) images through a
   //    table of row offsets, computing each output row "wide" (row pitch Wp, the Wp - OW extra columns dropped at
-  //    the store). No packing at all; tiles stay within one image.
-  //  - packed (pgemm): every conv; the im2col is done while packing each column block, and tiles may span images.
-  // Each register tile computes 16, 32 or 48 columns; the choice weighs the columns computed in vain against the
-  // cost of packing (measured on Zen 4, 2 threads: in place wins for 3x3 convs up to 1.25x the columns computed,
-  // e.g. 14x14 at batch 8; pointwise convs cost little to pack and go in place only when it computes no more
-  // columns, i.e. unless packing lets tiles span the images of a batch). Shapes that would leave more than 1/4 of the work empty stay on BLAS (7x7 images at batch 1
-  // leave 15 of 64 columns empty and still run faster here than on OpenBLAS, which reaches about 130 GF/s on them).
+  //    the store). No packing; tiles stay within one image.
+  //  - transposed (pgemm_t): output channels as the vector lanes, up to 8 positions of an output row broadcast from
+  //    the (zero-padded) images in place; any dilation, horizontal stride 1 or 2. Nothing computed in vain however
+  //    short the rows, no packing: the path for 7x7 and 14x14 outputs (ResNet's layers 3 and 4).
+  // The packed and in-place paths compute 16, 32 or 48 columns a tile; the choice weighs the columns computed in
+  // vain against the cost of packing. Measured on Zen 4 with 2 threads (bench/NOTES.md): transposed wins for rows of
+  // <= 14 outputs with >= 96 channels; in place wins for 3x3 convs up to 1.25x the columns computed (pointwise convs
+  // cost little to pack and go in place only when that computes no more columns, i.e. unless packing lets tiles
+  // span the images of a batch). Shapes that would leave more than 1/4 of the work empty stay on BLAS.
   const int64_t ncols = s.n * osz;
   const auto computed = [](int64_t cols) { return cols / kPgemmNR * kPgemmNR + (cols % kPgemmNR + 15) / 16 * 16; };
   const bool pgemm_ok = prep && s.group == 1 && g.nd() == 2 && prep->a->m() == s.m && prep->a->k() == kdim &&
                         ncols > 0;
   const int64_t packed_cost = computed(ncols);
+  const bool padded = g.nd() == 2 && (g.pb[0] || g.pb[1] || g.pe[0] || g.pe[1]);
+  const int64_t hp = g.nd() == 2 ? g.in[0] + g.pb[0] + g.pe[0] : 0, wp = g.nd() == 2 ? g.in[1] + g.pb[1] + g.pe[1] : 0;
   const bool unit = g.nd() == 2 && g.stride[0] == 1 && g.stride[1] == 1 && g.dil[0] == 1 && g.dil[1] == 1;
-  const int64_t hp = unit ? g.in[0] + g.pb[0] + g.pe[0] : 0, wp = unit ? g.in[1] + g.pb[1] + g.pe[1] : 0;
-  // Pointwise: one row of H*W columns per image; otherwise out_h rows of pitch wp, the last row cut at out_w.
+  // In place: pointwise as one row of H*W columns per image; otherwise out_h rows of pitch wp, the last row cut at
+  // out_w.
   const int64_t vcols = !unit ? 0 : pointwise ? osz : (g.out[0] - 1) * wp + g.out[1];
   const int64_t direct_cost = s.n * computed(vcols);
-  const DirectMode dmode = direct_mode();
-  const bool direct = pgemm_ok && unit && dmode != DirectMode::kOff &&
-                      (dmode == DirectMode::kForce ||
-                       ((pointwise ? direct_cost <= packed_cost : direct_cost * 4 <= packed_cost * 5) &&
-                        direct_cost * 7 <= ncols * 10));
-  if (direct || (pgemm_ok && (packed_cost - ncols) * 3 <= ncols)) {
+  const ConvPath forced = forced_conv_path();
+  const bool can_transpose = pgemm_ok && (g.stride[1] == 1 || g.stride[1] == 2);
+  const bool can_direct = pgemm_ok && unit;
+  ConvPath path = ConvPath::kAuto;  // kAuto here: BLAS
+  if (forced == ConvPath::kTransposed && can_transpose) path = ConvPath::kTransposed;
+  else if (forced == ConvPath::kDirect && can_direct) path = ConvPath::kDirect;
+  else if (forced == ConvPath::kPacked && pgemm_ok) path = ConvPath::kPacked;
+  else if (can_transpose && g.out[1] <= 14 && s.m >= 96) path = ConvPath::kTransposed;
+  else if (can_direct && (pointwise ? direct_cost <= packed_cost : direct_cost * 4 <= packed_cost * 5) &&
+           direct_cost * 7 <= ncols * 10)
+    path = ConvPath::kDirect;
+  else if (pgemm_ok && (packed_cost - ncols) * 3 <= ncols) path = ConvPath::kPacked;
+  if (path != ConvPath::kAuto) {
     PgemmOut out;
     out.c = yd;
     out.bias = bd;
@@ -367,17 +390,29 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
     out.cols_per_image = osz;
     out.image_stride = s.m * osz;
     out.act = act;
-    if (direct) {
+    // The images as the in-place paths read them: zero-padded when the conv pads.
+    const float* xin = xd;
+    int64_t plane = isz, pitch = g.nd() == 2 ? g.in[1] : 0;
+    if (path != ConvPath::kPacked && padded) {
+      xin = zero_pad_images(xd, s.n, s.c, g.in[0], g.in[1], g.pb[0], g.pb[1], hp, wp);
+      plane = hp * wp, pitch = wp;
+    }
+    if (path == ConvPath::kTransposed) {
+      TransposedB b;
+      b.x = xin, b.images = s.n, b.image_floats = s.c * plane;
+      b.koff = conv_row_offsets(s.c, g, plane, pitch);
+      b.out_h = g.out[0], b.out_w = g.out[1], b.row_pitch = pitch, b.stride_h = g.stride[0], b.stride_w = g.stride[1];
+      pgemm_t(prep->transposed(wd), b, out);
+    } else if (path == ConvPath::kDirect) {
       DirectB b;
-      b.images = s.n;
+      b.x = xin, b.images = s.n, b.image_floats = s.c * plane;
       b.vcols = vcols;
-      b.koff = conv_row_offsets(s.c, g, pointwise ? osz : hp * wp, pointwise ? 0 : wp);
       if (pointwise) {
-        b.x = xd, b.image_floats = s.c * isz, b.row_pitch = osz, b.out_w = osz;
+        b.koff = conv_row_offsets(s.c, g, osz, 0);
+        b.row_pitch = osz, b.out_w = osz;
       } else {
-        const bool padded = g.pb[0] || g.pb[1] || g.pe[0] || g.pe[1];
-        b.x = padded ? zero_pad_images(xd, s.n, s.c, g.in[0], g.in[1], g.pb[0], g.pb[1], hp, wp) : xd;
-        b.image_floats = s.c * hp * wp, b.row_pitch = wp, b.out_w = g.out[1];
+        b.koff = conv_row_offsets(s.c, g, plane, pitch);
+        b.row_pitch = pitch, b.out_w = g.out[1];
       }
       pgemm_direct(*prep->a, b, out);
     } else {

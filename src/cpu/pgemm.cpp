@@ -3,6 +3,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -291,6 +293,131 @@ void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out) {
           const int64_t v0 = q * NR, w = std::min(NR, b.vcols - v0);
           kernel_tile_direct(K, a.panel(p), x + v0, b.koff, tile, w);
           store_tile_direct(tile, rows, p * MR, n, v0, w, b, out);
+        }
+      }
+    }
+  });
+}
+
+// ---- Transposed product (pgemm_t) ----
+
+namespace {
+
+constexpr int64_t TN = kPgemmTN;
+
+// tile[R][48] = positions [R] x channels [16 * NV]: for each k, NV vectors of A^T and R broadcasts from the image.
+template <int R, int NV, int SW>
+__attribute__((target("avx512f"))) void kernel_t(int64_t k, const float* at, const float* x, const int64_t* koff,
+                                                 float* tile) {
+  __m512 c[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    const float* bp = x + koff[p];
+    __m512 av[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) av[v] = _mm512_load_ps(at + 16 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(bp[r * SW]);
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(b, av[v], c[r][v]);
+    }
+    at += TN;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) _mm512_store_ps(tile + r * TN + 16 * v, c[r][v]);
+}
+
+using KernelT = void (*)(int64_t, const float*, const float*, const int64_t*, float*);
+
+template <int SW, int NV, int... Rs>
+constexpr std::array<KernelT, 8> kernels_t_row(std::integer_sequence<int, Rs...>) {
+  return {&kernel_t<Rs + 1, NV, SW>...};
+}
+template <int SW>
+KernelT kernel_t_for(int64_t r, int64_t nv) {
+  static constexpr std::array<KernelT, 8> k1 = kernels_t_row<SW, 1>(std::make_integer_sequence<int, 8>{});
+  static constexpr std::array<KernelT, 8> k2 = kernels_t_row<SW, 2>(std::make_integer_sequence<int, 8>{});
+  static constexpr std::array<KernelT, 8> k3 = kernels_t_row<SW, 3>(std::make_integer_sequence<int, 8>{});
+  return (nv == 1 ? k1 : nv == 2 ? k2 : k3)[r - 1];
+}
+
+// Channels [i0, i0 + chs) x positions [pos, pos + R) of one output row: each channel's R values gathered from the
+// tile, then bias, residual and activation as in store_tile.
+__attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t R, int64_t chs, int64_t i0,
+                                                     int64_t base, const PgemmOut& o) {
+  const __mmask16 m = static_cast<__mmask16>((1u << R) - 1u);
+  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                         _mm512_set1_epi32(static_cast<int>(TN)));
+  const bool relu = o.act.act == Act::kRelu;
+  const bool other_act = o.act.act != Act::kNone && !relu;
+  for (int64_t ch = 0; ch < chs; ++ch) {
+    const int64_t i = i0 + ch;
+    const int64_t off = base + i * o.cols_per_image;
+    __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, tile + ch, 4);
+    x = _mm512_add_ps(x, _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f));
+    if (o.z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o.z + off));
+    if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+    _mm512_mask_storeu_ps(o.c + off, m, x);
+    if (other_act) apply_activation(o.act, o.c + off, R);
+  }
+}
+
+}  // namespace
+
+int64_t pgemm_t_positions(int64_t out_w) {
+  if (out_w <= 8) return std::max<int64_t>(out_w, 1);
+  for (int64_t r = 8; r >= 5; --r)
+    if (out_w % r == 0) return r;
+  return 8;
+}
+
+PackedAT::PackedAT(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
+  const int64_t panels = (m + TN - 1) / TN;
+  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * TN)), free_floats);
+  float* d = data_.get();
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t c = 0; c < TN; ++c) {
+        const int64_t i = p * TN + c;
+        *d++ = i < m ? a[i * lda + kk] : 0.0f;
+      }
+}
+
+void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out) {
+  const int64_t M = a.m(), K = a.k();
+  if (M == 0 || b.images == 0 || b.out_h == 0 || b.out_w == 0) return;
+  const int64_t R = pgemm_t_positions(b.out_w), per_row = (b.out_w + R - 1) / R;
+  const int64_t rows = b.images * b.out_h, ptiles = rows * per_row;  // position tiles
+  const int64_t cpanels = (M + TN - 1) / TN;
+  // Tasks: chunks of channel panels x blocks of position tiles. A block's image rows (C x KH rows of the input)
+  // stay in L2 while each channel panel (K x 48 floats) passes over them; few position tiles (7x7 images at
+  // batch 1) make one block, so that every panel of weights is read from memory once.
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  const int64_t pblock = std::max<int64_t>(1, std::min<int64_t>(ptiles, 16));
+  const int64_t pblocks = (ptiles + pblock - 1) / pblock;
+  int64_t cchunks = 1;
+  if (pblocks < 4 * threads) cchunks = std::min(cpanels, (4 * threads + pblocks - 1) / pblocks);
+  parallel_for(pblocks * cchunks, 1, [&](int64_t t0, int64_t t1) {
+    alignas(64) float tile[8 * TN];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t pb = t / cchunks, cc = t % cchunks;
+      const int64_t q0 = pb * pblock, q1 = std::min(ptiles, q0 + pblock);
+      const int64_t c0 = cpanels * cc / cchunks, c1 = cpanels * (cc + 1) / cchunks;
+      for (int64_t cp = c0; cp < c1; ++cp) {
+        const int64_t chs = std::min(TN, M - cp * TN), nv = (chs + 15) / 16;
+        for (int64_t q = q0; q < q1; ++q) {
+          const int64_t row = q / per_row, ow0 = q % per_row * R, r = std::min(R, b.out_w - ow0);
+          const int64_t n = row / b.out_h, oh = row % b.out_h;
+          const float* x = b.x + n * b.image_floats + oh * b.stride_h * b.row_pitch + ow0 * b.stride_w;
+          const KernelT kern = b.stride_w == 1 ? kernel_t_for<1>(r, nv) : kernel_t_for<2>(r, nv);
+          kern(K, a.panel(cp), x, b.koff, tile);
+          store_tile_t(tile, r, chs, cp * TN, n * out.image_stride + oh * b.out_w + ow0, out);
         }
       }
     }

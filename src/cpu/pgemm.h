@@ -75,6 +75,33 @@ struct DirectB {
 };
 void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out);
 
+// The transposed product, for convolutions whose output rows are short (7x7 and 14x14 images): output channels are
+// the vector lanes (A^T packed in panels of 48 channels, [K][48]) and up to 8 output positions of one output row
+// are broadcast from the image in place, so no position is computed in vain whatever the image width. Positions:
+// output (oh, ow) of image n reads B row k at x[n * image_floats + koff[k] + oh * stride_h * row_pitch + ow *
+// stride_w]; any stride, any padding already applied to x. C as in PgemmOut (cols_per_image = out_h * out_w).
+inline constexpr int64_t kPgemmTN = 48;  // channels of a transposed panel
+class PackedAT {
+ public:
+  PackedAT(const float* a, int64_t m, int64_t k, int64_t lda);
+  int64_t m() const { return m_; }
+  int64_t k() const { return k_; }
+  const float* panel(int64_t p) const { return data_.get() + p * k_ * kPgemmTN; }
+
+ private:
+  int64_t m_ = 0, k_ = 0;
+  std::unique_ptr<float[], void (*)(float*)> data_{nullptr, nullptr};
+};
+struct TransposedB {
+  const float* x = nullptr;
+  int64_t images = 0, image_floats = 0;
+  const int64_t* koff = nullptr;  // [K]
+  int64_t out_h = 0, out_w = 0, row_pitch = 0, stride_h = 1, stride_w = 1;  // stride_w 1 or 2
+};
+void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out);
+// Positions per broadcast tile for an output row of out_w (<= 8; a divisor of out_w when one is >= 5).
+int64_t pgemm_t_positions(int64_t out_w);
+
 // Helpers to build PackB for the common sources. Rows of B are k = (c, kh, kw) of a 2-D convolution's im2col
 // (c only, for a pointwise conv); images are NCHW with `image_floats` floats apart.
 struct ConvSource {

@@ -239,7 +239,7 @@ TEST_P(CpuKernels, PackedGemmConvShapes) {
 
 // Stride-1 shapes that the packed GEMM reads in place (pgemm_direct: no packing, rows computed "wide" over the
 // zero-padded image and cut at the store) when the machine has AVX-512. The ctest entries
-// cpu_conv_pgemm_direct_force and _0 run every conv test with ONYX_CPU_PGEMM_DIRECT=force and =0.
+// cpu_conv_path_{packed,direct,transposed} run every conv test with ONYX_CPU_CONV set to each path.
 TEST_P(CpuKernels, DirectGemmConvShapes) {
   // ResNet's layer 4 at batch 1: pointwise over 7x7 (49 columns: a full tile and one masked column), residual + ReLU.
   check({"onyx", "FusedConv", 1,
@@ -263,6 +263,31 @@ TEST_P(CpuKernels, DirectGemmConvShapes) {
         1e-4f, 1e-4f);
   check({"", "Conv", 17, {random_tensor({1, 32, 28, 28}, 95), random_tensor({64, 32, 3, 3}, 96), random_tensor({64}, 97)},
          {attr_ints("pads", {1, 1, 1, 1})}, "cpu.conv"}, 1e-4f, 1e-4f);
+}
+
+// Shapes of the transposed path (pgemm_t: channels as vector lanes, positions of short output rows broadcast in
+// place): rows of <= 14 outputs with >= 96 channels when the machine has AVX-512.
+TEST_P(CpuKernels, TransposedGemmConvShapes) {
+  // 3x3 pad 1 over 7x7, two images, M = 100 (two full 48-channel panels and a 4-channel one), residual + ReLU.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({2, 16, 7, 7}, 100), random_tensor({100, 16, 3, 3}, 101), random_tensor({100}, 102),
+          random_tensor({2, 100, 7, 7}, 103)},
+         {attr_ints("pads", {1, 1, 1, 1}), attr_string("activation", "Relu")}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // ResNet's stride-2 convs into 7x7: 3x3 pad 1 from 14x14 and the 1x1 downsample.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 24, 14, 14}, 104), random_tensor({96, 24, 3, 3}, 105), random_tensor({96}, 106)},
+         {attr_ints("pads", {1, 1, 1, 1}), attr_ints("strides", {2, 2}), attr_string("activation", "Relu")},
+         "cpu.conv"}, 1e-4f, 1e-4f);
+  check({"", "Conv", 17, {random_tensor({1, 40, 14, 14}, 107), random_tensor({128, 40, 1, 1}, 108)},
+         {attr_ints("strides", {2, 2})}, "cpu.conv"}, 1e-4f, 1e-4f);
+  // Rows of 11 (8 positions and a tail of 3), dilation 2, asymmetric pads, an activation applied after the store.
+  check({"onyx", "FusedConv", 1,
+         {random_tensor({1, 8, 13, 11}, 109), random_tensor({97, 8, 3, 3}, 110), random_tensor({97}, 111)},
+         {attr_ints("pads", {2, 1, 2, 3}), attr_ints("dilations", {2, 2}), attr_string("activation", "HardSwish")},
+         "cpu.conv"}, 1e-4f, 1e-4f);
+  // 14x14 pointwise with more channels than 48 * threads' worth of tasks.
+  check({"", "Conv", 17, {random_tensor({1, 64, 14, 14}, 112), random_tensor({256, 64, 1, 1}, 113), random_tensor({256}, 114)},
+         {}, "cpu.conv"}, 1e-4f, 1e-4f);
 }
 
 TEST(CpuKernelPrepare, PackedWeightsOnlyForUngroupedConstantFloatConvs) {
