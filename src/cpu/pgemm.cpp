@@ -347,26 +347,68 @@ KernelT kernel_t_for(int64_t r, int64_t nv) {
   return (nv == 1 ? k1 : nv == 2 ? k2 : k3)[r - 1];
 }
 
-// Channels [i0, i0 + chs) x positions [pos, pos + R) of one output row: each channel's R values gathered from the
-// tile, then bias, residual and activation as in store_tile.
+// Channels [i0, i0 + chs) x positions [pos, pos + R) of one output row (R <= 8), from tile[8][48] (rows >= R hold
+// anything finite): per 16 channels an 8x16 -> 16x8 transpose in registers (unpack, shuffle, 128-bit block
+// shuffles), after which each 512-bit vector holds two channels' 8 positions, one per 256-bit half; then bias,
+// residual and activation as in store_tile, and two masked stores (the upper half stored from 8 floats before its
+// row, a masked-off address range that is never touched).
+// (GCC 12 warns that the intrinsics' internal _mm512_undefined_ps() may be used uninitialized: it is not.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t R, int64_t chs, int64_t i0,
                                                      int64_t base, const PgemmOut& o) {
-  const __mmask16 m = static_cast<__mmask16>((1u << R) - 1u);
-  const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                         _mm512_set1_epi32(static_cast<int>(TN)));
+  const __mmask16 lo = static_cast<__mmask16>((1u << R) - 1u), hi = static_cast<__mmask16>(lo << 8);
   const bool relu = o.act.act == Act::kRelu;
   const bool other_act = o.act.act != Act::kNone && !relu;
-  for (int64_t ch = 0; ch < chs; ++ch) {
-    const int64_t i = i0 + ch;
-    const int64_t off = base + i * o.cols_per_image;
-    __m512 x = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, tile + ch, 4);
-    x = _mm512_add_ps(x, _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f));
-    if (o.z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o.z + off));
-    if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
-    _mm512_mask_storeu_ps(o.c + off, m, x);
-    if (other_act) apply_activation(o.act, o.c + off, R);
+  const int64_t plane = o.cols_per_image;
+  for (int64_t g = 0; g * 16 < chs; ++g) {
+    __m512 a[8];
+    for (int r = 0; r < 8; ++r) a[r] = _mm512_load_ps(tile + r * TN + 16 * g);
+    __m512 t[8], u[8];
+    for (int r = 0; r < 8; r += 2) {
+      t[r] = _mm512_unpacklo_ps(a[r], a[r + 1]);      // per 4 channels: (r, r+1) of channels 0 and 1
+      t[r + 1] = _mm512_unpackhi_ps(a[r], a[r + 1]);  // channels 2 and 3
+    }
+    for (int h = 0; h < 2; ++h) {  // rows 0-3 (h = 0) and 4-7 (h = 1)
+      const __m512 *p = t + 4 * h;
+      u[4 * h + 0] = _mm512_shuffle_ps(p[0], p[2], 0x44);  // channel 4b + 0: rows 4h..4h+3
+      u[4 * h + 1] = _mm512_shuffle_ps(p[0], p[2], 0xEE);  // 4b + 1
+      u[4 * h + 2] = _mm512_shuffle_ps(p[1], p[3], 0x44);  // 4b + 2
+      u[4 * h + 3] = _mm512_shuffle_ps(p[1], p[3], 0xEE);  // 4b + 3
+    }
+    for (int j = 0; j < 4; ++j) {  // channels 4b + j, two 128-bit blocks b at a time
+      for (int b = 0; b < 4; b += 2) {
+        const int sel = b | ((b + 1) << 2) | (b << 4) | ((b + 1) << 6);
+        const __m512 m = _mm512_shuffle_f32x4(u[j], u[4 + j], sel);  // [u_j.b, u_j.b+1, u_4+j.b, u_4+j.b+1]
+        const __m512 x0 = _mm512_shuffle_f32x4(m, m, 0xD8);           // [u_j.b, u_4+j.b, u_j.b+1, u_4+j.b+1]
+        const int64_t c_lo = 16 * g + 4 * b + j, c_hi = c_lo + 4;
+        if (c_lo >= chs) continue;
+        const bool has_hi = c_hi < chs;
+        const int64_t i_lo = i0 + c_lo, i_hi = i0 + c_hi;
+        const float b_lo = o.bias ? o.bias[i_lo] : 0.0f, b_hi = o.bias && has_hi ? o.bias[i_hi] : 0.0f;
+        __m512 x = _mm512_add_ps(x0, _mm512_mask_blend_ps(static_cast<__mmask16>(0xFF00), _mm512_set1_ps(b_lo),
+                                                          _mm512_set1_ps(b_hi)));
+        float* d_lo = o.c + base + i_lo * plane;
+        float* d_hi = o.c + base + i_hi * plane;
+        const __mmask16 m_hi = has_hi ? hi : static_cast<__mmask16>(0);
+        if (o.z) {
+          const float* z_lo = o.z + base + i_lo * plane;
+          __m512 z = _mm512_maskz_loadu_ps(lo, z_lo);
+          if (has_hi) z = _mm512_mask_loadu_ps(z, m_hi, o.z + base + i_hi * plane - 8);
+          x = _mm512_add_ps(x, z);
+        }
+        if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+        _mm512_mask_storeu_ps(d_lo, lo, x);
+        if (has_hi) _mm512_mask_storeu_ps(d_hi - 8, m_hi, x);
+        if (other_act) {
+          apply_activation(o.act, d_lo, R);
+          if (has_hi) apply_activation(o.act, d_hi, R);
+        }
+      }
+    }
   }
 }
+#pragma GCC diagnostic pop
 
 }  // namespace
 
@@ -404,7 +446,7 @@ void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out) {
   int64_t cchunks = 1;
   if (pblocks < 4 * threads) cchunks = std::min(cpanels, (4 * threads + pblocks - 1) / pblocks);
   parallel_for(pblocks * cchunks, 1, [&](int64_t t0, int64_t t1) {
-    alignas(64) float tile[8 * TN];
+    alignas(64) float tile[8 * TN] = {};  // rows past a tile's R are transposed too (and never stored)
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t pb = t / cchunks, cc = t % cchunks;
       const int64_t q0 = pb * pblock, q1 = std::min(ptiles, q0 + pblock);
