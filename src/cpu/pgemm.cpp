@@ -47,42 +47,77 @@ float* shared_pack_buffer(size_t floats) {
   return buf.get();
 }
 
-// tile[MR][NR] = A panel [k][MR] · B [k][16 * NV] over the first NV 16-float vectors of each row of B (NV = 3: the
-// whole 48-column panel, 24 accumulators in registers; 1 or 2: a ragged last panel). Packed B (kDirect false): the
-// panel [k][NR], aligned. In-place B (kDirect true): row p is the floats at b + koff[p], unaligned, the last vector
-// loaded under `last` (masked-off lanes are neither read nor faulted on: reads stay inside the source).
-template <int NV, bool kDirect>
-__attribute__((target("avx512f"))) void kernel_8xnv(int64_t k, const float* a, const float* b, const int64_t* koff,
-                                                    __mmask16 last, float* tile) {
-  __m512 c[MR][NV];
+#define ONYX_AVX512 __attribute__((target("avx512f")))
+
+// The one micro-kernel: tile[R][48] (rows 48 floats apart) = the sum over k steps of R broadcast values times NV
+// 16-float vectors, R x NV accumulators in registers. The source says where a step's values are:
+//   vectors(v[NV]) loads the step's vectors, bcast() points at its R broadcast values (Src::kStride apart),
+//   next() moves to the next step.
+template <int R, int NV, typename Src>
+ONYX_AVX512 inline __attribute__((always_inline)) void microkernel(int64_t k, Src src, float* tile) {
+  __m512 c[R][NV];
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
   for (int64_t p = 0; p < k; ++p) {
-    __m512 bv[NV];
-    if constexpr (kDirect) {
-      const float* bp = b + koff[p];
-#pragma GCC unroll 3
-      for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
-      bv[NV - 1] = _mm512_maskz_loadu_ps(last, bp + 16 * (NV - 1));
-    } else {
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) bv[v] = _mm512_load_ps(b + 16 * v);
-      b += NR;
-    }
+    __m512 vec[NV];
+    src.template vectors<NV>(vec);
+    const float* bc = src.bcast();
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) {
-      const __m512 ar = _mm512_set1_ps(a[r]);
+    for (int r = 0; r < R; ++r) {
+      const __m512 b = _mm512_set1_ps(bc[r * Src::kStride]);
 #pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(ar, bv[v], c[r][v]);
+      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(b, vec[v], c[r][v]);
     }
-    a += MR;
+    src.next();
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < MR; ++r)
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) _mm512_store_ps(tile + r * NR + 16 * v, c[r][v]);
+    for (int v = 0; v < NV; ++v) _mm512_store_ps(tile + r * 48 + 16 * v, c[r][v]);
+}
+
+// A panel [k][8] broadcast; B a packed panel [k][48], aligned.
+struct PackedSrc {
+  static constexpr int kStride = 1;
+  const float* a;
+  const float* b;
+  template <int NV>
+  ONYX_AVX512 inline __attribute__((always_inline)) void vectors(__m512* v) const {
+#pragma GCC unroll 3
+    for (int i = 0; i < NV; ++i) v[i] = _mm512_load_ps(b + 16 * i);
+  }
+  const float* bcast() const { return a; }
+  void next() { a += MR, b += NR; }
+};
+
+// A panel [k][8] broadcast; B row p read in place at b + koff[p], unaligned, its last vector under `last`
+// (masked-off lanes are neither read nor faulted on: reads stay inside the source).
+struct DirectSrc {
+  static constexpr int kStride = 1;
+  const float* a;
+  const float* b;
+  const int64_t* koff;
+  __mmask16 last;
+  template <int NV>
+  ONYX_AVX512 inline __attribute__((always_inline)) void vectors(__m512* v) const {
+    const float* bp = b + *koff;
+#pragma GCC unroll 3
+    for (int i = 0; i < NV - 1; ++i) v[i] = _mm512_loadu_ps(bp + 16 * i);
+    v[NV - 1] = _mm512_maskz_loadu_ps(last, bp + 16 * (NV - 1));
+  }
+  const float* bcast() const { return a; }
+  void next() { a += MR, ++koff; }
+};
+
+// tile[MR][NR] = A panel [k][MR] · B [k][16 * NV] over the first NV 16-float vectors of each row of B (NV = 3: the
+// whole 48-column panel, 24 accumulators in registers; 1 or 2: a ragged last panel).
+template <int NV, bool kDirect>
+ONYX_AVX512 void kernel_8xnv(int64_t k, const float* a, const float* b, const int64_t* koff, __mmask16 last,
+                             float* tile) {
+  if constexpr (kDirect) microkernel<MR, NV>(k, DirectSrc{a, b, koff, last}, tile);
+  else microkernel<MR, NV>(k, PackedSrc{a, b}, tile);
 }
 
 void kernel_tile(int64_t k, const float* a, const float* b, float* tile, int64_t w) {
@@ -205,19 +240,20 @@ bool pgemm_available() {
   return ok;
 }
 
-PackedA::PackedA(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
-  const int64_t panels = (m + MR - 1) / MR;
-  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * MR)), free_floats);
+template <int64_t P>
+PackedPanels<P>::PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
+  const int64_t panels = (m + P - 1) / P;
+  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * P)), free_floats);
   float* d = data_.get();
-  for (int64_t p = 0; p < panels; ++p) {
-    for (int64_t kk = 0; kk < k; ++kk) {
-      for (int64_t r = 0; r < MR; ++r) {
-        const int64_t i = p * MR + r;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t r = 0; r < P; ++r) {
+        const int64_t i = p * P + r;
         *d++ = i < m ? a[i * lda + kk] : 0.0f;
       }
-    }
-  }
 }
+template class PackedPanels<kPgemmMR>;
+template class PackedPanels<kPgemmTN>;
 
 void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out) {
   const int64_t M = a.m(), K = a.k();
@@ -305,32 +341,26 @@ namespace {
 
 constexpr int64_t TN = kPgemmTN;
 
-// tile[R][48] = positions [R] x channels [16 * NV]: for each k, NV vectors of A^T and R broadcasts from the image.
-template <int R, int NV, int SW>
-__attribute__((target("avx512f"))) void kernel_t(int64_t k, const float* at, const float* x, const int64_t* koff,
-                                                 float* tile) {
-  __m512 c[R][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
+// A^T panel [k][48] as the vectors, aligned; R positions of an output row broadcast from x + koff[p], SW apart.
+template <int SW>
+struct TransposedSrc {
+  static constexpr int kStride = SW;
+  const float* at;
+  const float* x;
+  const int64_t* koff;
+  template <int NV>
+  ONYX_AVX512 inline __attribute__((always_inline)) void vectors(__m512* v) const {
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) c[r][v] = _mm512_setzero_ps();
-  for (int64_t p = 0; p < k; ++p) {
-    const float* bp = x + koff[p];
-    __m512 av[NV];
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) av[v] = _mm512_load_ps(at + 16 * v);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const __m512 b = _mm512_set1_ps(bp[r * SW]);
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) c[r][v] = _mm512_fmadd_ps(b, av[v], c[r][v]);
-    }
-    at += TN;
+    for (int i = 0; i < NV; ++i) v[i] = _mm512_load_ps(at + 16 * i);
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) _mm512_store_ps(tile + r * TN + 16 * v, c[r][v]);
+  const float* bcast() const { return x + *koff; }
+  void next() { at += TN, ++koff; }
+};
+
+// tile[R][48] = positions [R] x channels [16 * NV].
+template <int R, int NV, int SW>
+ONYX_AVX512 void kernel_t(int64_t k, const float* at, const float* x, const int64_t* koff, float* tile) {
+  microkernel<R, NV>(k, TransposedSrc<SW>{at, x, koff}, tile);
 }
 
 using KernelT = void (*)(int64_t, const float*, const float*, const int64_t*, float*);
@@ -419,18 +449,6 @@ int64_t pgemm_t_positions(int64_t out_w) {
   return 8;
 }
 
-PackedAT::PackedAT(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
-  const int64_t panels = (m + TN - 1) / TN;
-  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * TN)), free_floats);
-  float* d = data_.get();
-  for (int64_t p = 0; p < panels; ++p)
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t c = 0; c < TN; ++c) {
-        const int64_t i = p * TN + c;
-        *d++ = i < m ? a[i * lda + kk] : 0.0f;
-      }
-}
-
 void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out) {
   const int64_t M = a.m(), K = a.k();
   if (M == 0 || b.images == 0 || b.out_h == 0 || b.out_w == 0) return;
@@ -467,8 +485,6 @@ void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out) {
 }
 
 namespace {
-
-#define ONYX_AVX512 __attribute__((target("avx512f")))
 
 // dst[0, l) = src[0, l) (l small: one masked load/store per 16 floats, no call).
 ONYX_AVX512 inline void copy_floats(float* dst, const float* src, int64_t l) {

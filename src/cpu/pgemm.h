@@ -30,19 +30,23 @@ inline constexpr int64_t kPgemmNR = 48;  // columns of a register tile (three 16
 // Whether this machine runs the packed GEMM (AVX-512F).
 bool pgemm_available();
 
-// A packed in panels of kPgemmMR rows: panel p holds rows [p*MR, p*MR + MR) as [K][MR] (rows past M are zero).
-class PackedA {
+// A matrix [m, k] (row-major, row pitch lda) packed in panels of P rows: panel p holds rows [p*P, p*P + P) as
+// [k][P] (rows past m are zero), 64-byte aligned.
+template <int64_t P>
+class PackedPanels {
  public:
-  // a: [m, k] row-major with row pitch lda.
-  PackedA(const float* a, int64_t m, int64_t k, int64_t lda);
+  PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda);
   int64_t m() const { return m_; }
   int64_t k() const { return k_; }
-  const float* panel(int64_t p) const { return data_.get() + p * k_ * kPgemmMR; }
+  const float* panel(int64_t p) const { return data_.get() + p * k_ * P; }
 
  private:
   int64_t m_ = 0, k_ = 0;
   std::unique_ptr<float[], void (*)(float*)> data_{nullptr, nullptr};
 };
+
+// A (the weights) for pgemm and pgemm_direct: panels of 8 rows, broadcast by the micro-kernel.
+using PackedA = PackedPanels<kPgemmMR>;
 
 // Writes columns [j0, j0 + nc) of rows [0, K) of B into dst as ceil(nc / NR) panels of [K][NR] floats, padding
 // the columns past nc with zeros.
@@ -81,17 +85,7 @@ void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out);
 // output (oh, ow) of image n reads B row k at x[n * image_floats + koff[k] + oh * stride_h * row_pitch + ow *
 // stride_w]; any stride, any padding already applied to x. C as in PgemmOut (cols_per_image = out_h * out_w).
 inline constexpr int64_t kPgemmTN = 48;  // channels of a transposed panel
-class PackedAT {
- public:
-  PackedAT(const float* a, int64_t m, int64_t k, int64_t lda);
-  int64_t m() const { return m_; }
-  int64_t k() const { return k_; }
-  const float* panel(int64_t p) const { return data_.get() + p * k_ * kPgemmTN; }
-
- private:
-  int64_t m_ = 0, k_ = 0;
-  std::unique_ptr<float[], void (*)(float*)> data_{nullptr, nullptr};
-};
+using PackedAT = PackedPanels<kPgemmTN>;
 struct TransposedB {
   const float* x = nullptr;
   int64_t images = 0, image_floats = 0;
