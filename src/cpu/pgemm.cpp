@@ -25,26 +25,21 @@ float* aligned_floats(size_t n) {
 }
 void free_floats(float* p) { std::free(p); }
 
-// This thread's buffer for one packed block of B (grows, never shrinks).
-float* pack_buffer(size_t floats) {
-  thread_local std::unique_ptr<float[], void (*)(float*)> buf{nullptr, free_floats};
-  thread_local size_t cap = 0;
-  if (cap < floats) {
-    buf.reset(aligned_floats(floats));
-    cap = floats;
+// This thread's 64-byte aligned buffers (grow, never shrink): kBlock for one packed block of B, kShared (the
+// calling thread's) for all packed blocks of one product when pgemm splits rows.
+enum BufferSlot { kBlock, kShared };
+float* thread_buffer(BufferSlot slot, size_t floats) {
+  struct Buf {
+    std::unique_ptr<float[], void (*)(float*)> data{nullptr, free_floats};
+    size_t cap = 0;
+  };
+  thread_local Buf bufs[2];
+  Buf& b = bufs[slot];
+  if (b.cap < floats) {
+    b.data.reset(aligned_floats(floats));
+    b.cap = floats;
   }
-  return buf.get();
-}
-
-// The calling thread's buffer for all packed blocks of one product (pgemm with row chunks).
-float* shared_pack_buffer(size_t floats) {
-  thread_local std::unique_ptr<float[], void (*)(float*)> buf{nullptr, free_floats};
-  thread_local size_t cap = 0;
-  if (cap < floats) {
-    buf.reset(aligned_floats(floats));
-    cap = floats;
-  }
-  return buf.get();
+  return b.data.get();
 }
 
 #define ONYX_AVX512 __attribute__((target("avx512f")))
@@ -271,7 +266,7 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
   // (a 3x3 conv's im2col of 7x7 images costs more to pack than a chunk of rows takes to multiply).
   float* shared = nullptr;
   if (mchunks > 1) {
-    shared = shared_pack_buffer(static_cast<size_t>(nblocks * block_floats));
+    shared = thread_buffer(kShared, static_cast<size_t>(nblocks * block_floats));
     parallel_for(nblocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t nb = b0; nb < b1; ++nb) {
         const int64_t j0 = nb * bp * NR;
@@ -289,7 +284,7 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
       if (shared) {
         bbuf = shared + nb * block_floats;
       } else {
-        bbuf = pack_buffer(static_cast<size_t>(panels * K * NR));
+        bbuf = thread_buffer(kBlock, static_cast<size_t>(panels * K * NR));
         pack_b(j0, nc, bbuf);
       }
       const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
