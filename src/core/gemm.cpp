@@ -15,6 +15,8 @@ void cblas_sgemm(int order, int ta, int tb, int m, int n, int k, float alpha, co
                  const float* b, int ldb, float beta, float* c, int ldc);
 void cblas_dgemm(int order, int ta, int tb, int m, int n, int k, double alpha, const double* a, int lda,
                  const double* b, int ldb, double beta, double* c, int ldc);
+void cblas_sgemv(int order, int trans, int m, int n, float alpha, const float* a, int lda, const float* x, int incx,
+                 float beta, float* y, int incy);
 // OpenBLAS only (weak: absent with another BLAS). onyx splits gemms over its own pool instead.
 __attribute__((weak)) void openblas_set_num_threads(int);
 }
@@ -67,6 +69,18 @@ void sgemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha
   if (m == 0 || n == 0) return;
 #if defined(ONYX_HAVE_BLAS)
   if (k > 0 && fits_int(m) && fits_int(n) && fits_int(k) && fits_int(lda) && fits_int(ldb) && fits_int(ldc)) {
+    if (m == 1) {
+      // A single row (a fully connected layer at batch 1): a matrix-vector product, which streams op(B) once;
+      // sgemm would first copy all of B into its packed layout. c = op(B)^T a, a's elements lda apart when ta.
+      const int incx = ta ? static_cast<int>(lda) : 1;
+      if (tb)
+        cblas_sgemv(kRowMajor, kNoTrans, static_cast<int>(n), static_cast<int>(k), alpha, b, static_cast<int>(ldb), a,
+                    incx, beta, c, 1);
+      else
+        cblas_sgemv(kRowMajor, kTrans, static_cast<int>(k), static_cast<int>(n), alpha, b, static_cast<int>(ldb), a,
+                    incx, beta, c, 1);
+      return;
+    }
     cblas_sgemm(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, static_cast<int>(m), static_cast<int>(n),
                 static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
                 static_cast<int>(ldc));

@@ -402,6 +402,13 @@ TEST_P(CpuKernels, GemmTransposesAlphaBetaAndC) {
                "cpu.gemm"});
       }
       check({"", "Gemm", 13, {a, b}, {attr_int("transA", ta), attr_int("transB", tb)}, "cpu.gemm"});
+      // One row (a fully connected layer at batch 1: a matrix-vector product), large enough to split over threads.
+      const int64_t k1 = 300, n1 = 700;
+      Tensor a1 = ta ? random_tensor({k1, 1}, 83) : random_tensor({1, k1}, 83);
+      Tensor b1 = tb ? random_tensor({n1, k1}, 84) : random_tensor({k1, n1}, 84);
+      check({"", "Gemm", 13, {a1, b1, random_tensor({n1}, 85)},
+             {attr_int("transA", ta), attr_int("transB", tb), attr_float("alpha", 0.5f), attr_float("beta", 2.0f)},
+             "cpu.gemm"}, 1e-4f, 1e-4f);
     }
 }
 
