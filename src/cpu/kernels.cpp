@@ -372,8 +372,11 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
   const int64_t vcols = !unit ? 0 : pointwise ? osz : (g.out[0] - 1) * wp + g.out[1];
   const int64_t direct_cost = s.n * computed(vcols);
   const ConvPath forced = forced_conv_path();
-  const bool can_transpose = pgemm_ok && (g.stride[1] == 1 || g.stride[1] == 2);
-  const bool can_direct = pgemm_ok && unit;
+  // The in-place paths copy the images zero-padded; a model whose padding dwarfs its tensors takes the packed path
+  // (which pads while packing) instead of a scratch buffer of that size.
+  const bool pad_copy_ok = !padded || s.n * s.c * hp * wp <= 2 * (x.numel() + y.numel()) + (1 << 20);
+  const bool can_transpose = pgemm_ok && pad_copy_ok && (g.stride[1] == 1 || g.stride[1] == 2);
+  const bool can_direct = pgemm_ok && pad_copy_ok && unit;
   ConvPath path = ConvPath::kAuto;  // kAuto here: BLAS
   if (forced == ConvPath::kTransposed && can_transpose) path = ConvPath::kTransposed;
   else if (forced == ConvPath::kDirect && can_direct) path = ConvPath::kDirect;
