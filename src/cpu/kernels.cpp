@@ -637,6 +637,62 @@ bool run_matmul(KernelContext& ctx, const OutputAllocator& alloc) {
   return true;
 }
 
+// Load-time state of a MatMul / onyx.FusedMatMul whose right operand is a constant 2-D float matrix: the matrix
+// packed for pgemm_rows (48-column panels).
+struct MatMulPrepared {
+  std::unique_ptr<PackedW> w;
+  int64_t k = 0, n = 0;
+  bool trans_b = false;
+};
+
+std::shared_ptr<const void> prepare_matmul(const Node& n) {
+  if (!pgemm_enabled()) return nullptr;
+  const bool fused = n.domain == "onyx";
+  if (fused && n.attr_float("alpha", 1.f) != 1.f) return nullptr;
+  const Value* b = n.input(1);
+  if (!b || !b->is_initializer() || b->initializer->dtype() != DType::kFloat32 || b->initializer->rank() != 2)
+    return nullptr;
+  const Tensor& t = *b->initializer;
+  auto p = std::make_shared<MatMulPrepared>();
+  p->trans_b = fused && n.attr_int("transB", 0) != 0;
+  p->k = p->trans_b ? t.dims()[1] : t.dims()[0];
+  p->n = p->trans_b ? t.dims()[0] : t.dims()[1];
+  if (p->k <= 0 || p->n <= 0) return nullptr;
+  // Rows of the packed matrix are W's columns: W^T, i.e. W [K, N] read transposed (or W [N, K] as it is).
+  p->w = std::make_unique<PackedW>(t.data<float>(), p->n, p->k, p->trans_b ? p->k : p->n, !p->trans_b);
+  return p;
+}
+
+// X [..., K] · W: every leading dimension of X folded into the rows; bias per column (or none); otherwise the
+// unprepared kernel.
+bool run_matmul_prepared(KernelContext& ctx, const OutputAllocator& alloc, const void* state) {
+  const auto* p = static_cast<const MatMulPrepared*>(state);
+  const Node& node = ctx.node();
+  const bool fused = node.domain == "onyx";
+  const Tensor& a = ctx.input(0);
+  const Tensor& b = ctx.input(1);
+  const std::vector<int64_t> wdims = p->trans_b ? std::vector<int64_t>{p->n, p->k} : std::vector<int64_t>{p->k, p->n};
+  const Activation act = fused ? parse_activation(node) : Activation{};
+  const Tensor* bias = fused && ctx.has_input(2) ? &ctx.input(2) : nullptr;
+  if (!is_f32(a) || a.rank() < 1 || a.dims().back() != p->k || b.dims() != wdims || act.act == Act::kUnknown ||
+      (p->trans_b && a.rank() != 2))
+    return run_matmul(ctx, alloc);
+  std::vector<int64_t> out(a.dims().begin(), a.dims().end() - 1);
+  out.push_back(p->n);
+  const BiasKind kind = bias_kind(bias, out, 0, p->n, false);
+  if (kind != BiasKind::kNone && kind != BiasKind::kColumn) return run_matmul(ctx, alloc);
+  Tensor y = alloc(0, DType::kFloat32, out);
+  const int64_t m = a.numel() / p->k;
+  RowsOut o;
+  o.y = y.data<float>();
+  o.ldy = p->n;
+  o.bias = kind == BiasKind::kColumn ? bias->data<float>() : nullptr;
+  o.act = act;
+  if (y.numel() > 0) pgemm_rows(a.data<float>(), m, p->k, *p->w, o);
+  ctx.set_output(0, std::move(y));
+  return true;
+}
+
 // ---- Gemm (opset 7+: C broadcast unidirectionally)
 
 bool accepts_gemm(const Node& n) {
@@ -738,7 +794,7 @@ constexpr char kMul[] = "Mul";
 
 // Kernel names are stored in plans: a renamed kernel makes older plans fail to load with a clear error.
 const Kernel kConv{"cpu.conv", accepts_conv, run_conv, prepare_conv, run_conv_prepared};
-const Kernel kMatMul{"cpu.matmul", accepts_matmul, run_matmul};
+const Kernel kMatMul{"cpu.matmul", accepts_matmul, run_matmul, prepare_matmul, run_matmul_prepared};
 const Kernel kGemm{"cpu.gemm", accepts_gemm, run_gemm};
 const Kernel kRelu{"cpu.relu", accepts_relu, run_relu};
 const Kernel kAddK{"cpu.add_same_shape", accepts_binary<kAdd>,

@@ -236,19 +236,76 @@ bool pgemm_available() {
 }
 
 template <int64_t P>
-PackedPanels<P>::PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda) : m_(m), k_(k) {
+void pack_panels(const float* a, int64_t m, int64_t k, int64_t lda, bool transposed, float* d) {
   const int64_t panels = (m + P - 1) / P;
-  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * P)), free_floats);
-  float* d = data_.get();
   for (int64_t p = 0; p < panels; ++p)
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t r = 0; r < P; ++r) {
         const int64_t i = p * P + r;
-        *d++ = i < m ? a[i * lda + kk] : 0.0f;
+        *d++ = i >= m ? 0.0f : transposed ? a[kk * lda + i] : a[i * lda + kk];
       }
+}
+
+template <int64_t P>
+PackedPanels<P>::PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda, bool transposed) : m_(m), k_(k) {
+  const int64_t panels = (m + P - 1) / P;
+  data_ = std::unique_ptr<float[], void (*)(float*)>(aligned_floats(static_cast<size_t>(panels * k * P)), free_floats);
+  pack_panels<P>(a, m, k, lda, transposed, data_.get());
 }
 template class PackedPanels<kPgemmMR>;
 template class PackedPanels<kPgemmTN>;
+template void pack_panels<kPgemmMR>(const float*, int64_t, int64_t, int64_t, bool, float*);
+template void pack_panels<kPgemmTN>(const float*, int64_t, int64_t, int64_t, bool, float*);
+
+namespace {
+
+// Rows [i0, i0 + rows) x columns [j0, j0 + w) of Y from the tile: + bias[j], then the activation (ReLU in
+// registers, others on the row while it is in L1).
+ONYX_AVX512 void store_rows(const float* tile, int64_t rows, int64_t i0, int64_t j0, int64_t w, const RowsOut& o) {
+  const bool relu = o.act.act == Act::kRelu;
+  const bool other_act = o.act.act != Act::kNone && !relu;
+  for (int64_t r = 0; r < rows; ++r) {
+    float* dst = o.y + (i0 + r) * o.ldy + j0;
+    for (int64_t v = 0; v * 16 < w; ++v) {
+      const int64_t cols = std::min<int64_t>(16, w - 16 * v);
+      const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
+      __m512 x = _mm512_load_ps(tile + r * NR + 16 * v);
+      if (o.bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o.bias + j0 + 16 * v));
+      if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+      _mm512_mask_storeu_ps(dst + 16 * v, m, x);
+    }
+    if (other_act) apply_activation(o.act, dst, w);
+  }
+}
+
+}  // namespace
+
+void pgemm_rows(const float* x, int64_t m, int64_t ldx, const PackedW& w, const RowsOut& out) {
+  const int64_t K = w.k(), N = w.m();
+  if (m == 0 || N == 0) return;
+  const int64_t mpanels = (m + MR - 1) / MR, npanels = (N + NR - 1) / NR;
+  // X into 8-row panels once (the caller's buffer, shared by the tasks), one panel per task.
+  float* xp = thread_buffer(kShared, static_cast<size_t>(mpanels * K * MR));
+  parallel_for(mpanels, std::max<int64_t>(1, 4096 / std::max<int64_t>(K, 1)), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      pack_panels<MR>(x + p * MR * ldx, std::min(MR, m - p * MR), K, ldx, false, xp + p * K * MR);
+  });
+  // Tasks: one W panel (K x 48, kept in L2 while every row panel passes) x a chunk of row panels.
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  const int64_t mchunks = row_chunks(npanels, mpanels, threads, false);
+  parallel_for(npanels * mchunks, 1, [&](int64_t t0, int64_t t1) {
+    alignas(64) float tile[MR * NR];
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t q = t / mchunks, mc = t % mchunks;
+      const int64_t j0 = q * NR, wcols = std::min(NR, N - j0);
+      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+      for (int64_t p = p0; p < p1; ++p) {
+        kernel_tile(K, xp + p * K * MR, w.panel(q), tile, wcols);
+        store_rows(tile, std::min(MR, m - p * MR), p * MR, j0, wcols, out);
+      }
+    }
+  });
+}
 
 void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out) {
   const int64_t M = a.m(), K = a.k();

@@ -30,12 +30,14 @@ inline constexpr int64_t kPgemmNR = 48;  // columns of a register tile (three 16
 // Whether this machine runs the packed GEMM (AVX-512F).
 bool pgemm_available();
 
-// A matrix [m, k] (row-major, row pitch lda) packed in panels of P rows: panel p holds rows [p*P, p*P + P) as
-// [k][P] (rows past m are zero), 64-byte aligned.
+// A matrix [m, k] (row-major, row pitch lda; or stored transposed, as [k, m] with row pitch lda) packed in panels
+// of P rows: panel p holds rows [p*P, p*P + P) as [k][P] (rows past m are zero), 64-byte aligned.
+template <int64_t P>
+void pack_panels(const float* a, int64_t m, int64_t k, int64_t lda, bool transposed, float* dst);
 template <int64_t P>
 class PackedPanels {
  public:
-  PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda);
+  PackedPanels(const float* a, int64_t m, int64_t k, int64_t lda, bool transposed = false);
   int64_t m() const { return m_; }
   int64_t k() const { return k_; }
   const float* panel(int64_t p) const { return data_.get() + p * k_ * P; }
@@ -95,6 +97,18 @@ struct TransposedB {
 void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out);
 // Positions per broadcast tile for an output row of out_w (<= 8; a divisor of out_w when one is >= 5).
 int64_t pgemm_t_positions(int64_t out_w);
+
+// Y[m, n] = X[m, K] · W[K, n] (+ bias[j] per column) then the activation, for a MatMul whose right operand W is
+// constant: W packed once as 48-column panels (PackedW: the rows of W^T), X packed per call into 8-row panels
+// (rows pitch ldx apart), each 8x48 tile stored straight into Y's rows (row pitch ldy).
+using PackedW = PackedPanels<kPgemmNR>;
+struct RowsOut {
+  float* y = nullptr;
+  int64_t ldy = 0;
+  const float* bias = nullptr;  // [n] or null
+  Activation act;
+};
+void pgemm_rows(const float* x, int64_t m, int64_t ldx, const PackedW& w, const RowsOut& out);
 
 // Helpers to build PackB for the common sources. Rows of B are k = (c, kh, kw) of a 2-D convolution's im2col
 // (c only, for a pointwise conv); images are NCHW with `image_floats` floats apart.

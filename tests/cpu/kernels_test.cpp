@@ -380,6 +380,18 @@ TEST_P(CpuKernels, FusedMatMulBiasAndActivations) {
          {random_tensor({3, 4, 8}, 66), random_tensor({3, 8, 5}, 67), random_tensor({1, 5}, 68)},
          {attr_string("activation", "Relu")},
          "cpu.matmul"});
+  // Constant 2-D right operands take the packed path (pgemm_rows) on AVX-512 machines: ragged rows (130) and
+  // columns (100 = 48 + 48 + 4), enough panels to split over threads, transB with alpha 1, a 1-D left operand,
+  // and a scalar bias (not per column: the unpacked path).
+  check({"onyx", "FusedMatMul", 1,
+         {random_tensor({2, 65, 96}, 72), random_tensor({96, 100}, 73), random_tensor({100}, 74)},
+         {attr_string("activation", "Relu")}, "cpu.matmul"}, 1e-4f, 1e-4f);
+  check({"onyx", "FusedMatMul", 1,
+         {random_tensor({37, 40}, 75), random_tensor({150, 40}, 76), random_tensor({1, 150}, 77)},
+         {attr_int("transB", 1), attr_string("activation", "Gelu")}, "cpu.matmul"}, 1e-4f, 1e-4f);
+  check({"", "MatMul", 13, {random_tensor({40}, 78), random_tensor({40, 50}, 79)}, {}, "cpu.matmul"});
+  check({"onyx", "FusedMatMul", 1, {random_tensor({5, 40}, 80), random_tensor({40, 50}, 81), random_tensor({1}, 82)},
+         {}, "cpu.matmul"});
   // The Gemm form: transB and alpha, bias as Gemm's C ([N], [M, 1], [M, N], scalar).
   for (const std::vector<int64_t>& bias : std::vector<std::vector<int64_t>>{{20}, {11, 1}, {11, 20}, {1}}) {
     check({"onyx", "FusedMatMul", 1,
