@@ -435,8 +435,10 @@ KernelT kernel_t_for(int64_t r, int64_t nv) {
 // residual and activation as in store_tile, and two masked stores (the upper half stored from 8 floats before its
 // row, a masked-off address range that is never touched).
 // (GCC 12 warns that the intrinsics' internal _mm512_undefined_ps() may be used uninitialized: it is not.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t R, int64_t chs, int64_t i0,
                                                      int64_t base, const PgemmOut& o) {
   const __mmask16 lo = static_cast<__mmask16>((1u << R) - 1u), hi = static_cast<__mmask16>(lo << 8);
@@ -460,8 +462,8 @@ __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t 
     }
     for (int j = 0; j < 4; ++j) {  // channels 4b + j, two 128-bit blocks b at a time
       for (int b = 0; b < 4; b += 2) {
-        const int sel = b | ((b + 1) << 2) | (b << 4) | ((b + 1) << 6);
-        const __m512 m = _mm512_shuffle_f32x4(u[j], u[4 + j], sel);  // [u_j.b, u_j.b+1, u_4+j.b, u_4+j.b+1]
+        // [u_j.b, u_j.b+1, u_4+j.b, u_4+j.b+1] (the immediate must be a constant: b | (b+1) << 2 | b << 4 | ...)
+        const __m512 m = b == 0 ? _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44) : _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
         const __m512 x0 = _mm512_shuffle_f32x4(m, m, 0xD8);           // [u_j.b, u_4+j.b, u_j.b+1, u_4+j.b+1]
         const int64_t c_lo = 16 * g + 4 * b + j, c_hi = c_lo + 4;
         if (c_lo >= chs) continue;
@@ -490,7 +492,9 @@ __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t 
     }
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 }  // namespace
 
