@@ -170,6 +170,15 @@ void parallel_parts(int parts, const std::function<void(int)>& fn) {
   pool().run(parts, [&](int64_t c) { fn(static_cast<int>(c)); });
 }
 
+void parallel_tasks(int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n <= 0) return;
+  if (n == 1 || num_threads() <= 1 || t_in_parallel) {
+    for (int64_t t = 0; t < n; ++t) fn(t);
+    return;
+  }
+  pool().run(n, fn);
+}
+
 bool in_parallel_region() { return t_in_parallel; }
 
 }  // namespace onyx

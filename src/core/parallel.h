@@ -18,6 +18,11 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
 // nested or single-threaded: serially. For kernels that split work evenly themselves (gemm slices).
 void parallel_parts(int parts, const std::function<void(int)>& fn);
 
+// Runs fn(t) for t in [0, n), each task claimed on its own by whichever thread is free (no chunking): for a few
+// dozen heavy tasks of uneven size, where chunks of several would leave a thread idle at the end. Nested or
+// single-threaded: serially.
+void parallel_tasks(int64_t n, const std::function<void(int64_t)>& fn);
+
 // Whether the calling thread is inside a parallel_for/parallel_parts region (nested calls run serially).
 bool in_parallel_region();
 

@@ -293,16 +293,14 @@ void pgemm_rows(const float* x, int64_t m, int64_t ldx, const PackedW& w, const 
   // Tasks: one W panel (K x 48, kept in L2 while every row panel passes) x a chunk of row panels.
   const int threads = in_parallel_region() ? 1 : num_threads();
   const int64_t mchunks = row_chunks(npanels, mpanels, threads, false);
-  parallel_for(npanels * mchunks, 1, [&](int64_t t0, int64_t t1) {
+  parallel_tasks(npanels * mchunks, [&](int64_t t) {
     alignas(64) float tile[MR * NR];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t q = t / mchunks, mc = t % mchunks;
-      const int64_t j0 = q * NR, wcols = std::min(NR, N - j0);
-      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
-      for (int64_t p = p0; p < p1; ++p) {
-        kernel_tile(K, xp + p * K * MR, w.panel(q), tile, wcols);
-        store_rows(tile, std::min(MR, m - p * MR), p * MR, j0, wcols, out);
-      }
+    const int64_t q = t / mchunks, mc = t % mchunks;
+    const int64_t j0 = q * NR, wcols = std::min(NR, N - j0);
+    const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+    for (int64_t p = p0; p < p1; ++p) {
+      kernel_tile(K, xp + p * K * MR, w.panel(q), tile, wcols);
+      store_rows(tile, std::min(MR, m - p * MR), p * MR, j0, wcols, out);
     }
   });
 }
@@ -331,27 +329,25 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
       }
     });
   }
-  parallel_for(nblocks * mchunks, 1, [&](int64_t t0, int64_t t1) {
+  parallel_tasks(nblocks * mchunks, [&](int64_t t) {
     alignas(64) float tile[MR * NR];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t nb = t / mchunks, mc = t % mchunks;
-      const int64_t j0 = nb * bp * NR, nc = std::min(n - j0, bp * NR);
-      const int64_t panels = (nc + NR - 1) / NR;
-      float* bbuf;
-      if (shared) {
-        bbuf = shared + nb * block_floats;
-      } else {
-        bbuf = thread_buffer(kBlock, static_cast<size_t>(panels * K * NR));
-        pack_b(j0, nc, bbuf);
-      }
-      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t rows = std::min(MR, M - p * MR);
-        for (int64_t q = 0; q < panels; ++q) {
-          const int64_t w = std::min(NR, nc - q * NR);
-          kernel_tile(K, a.panel(p), bbuf + q * K * NR, tile, w);
-          store_tile(tile, rows, p * MR, j0 + q * NR, w, out);
-        }
+    const int64_t nb = t / mchunks, mc = t % mchunks;
+    const int64_t j0 = nb * bp * NR, nc = std::min(n - j0, bp * NR);
+    const int64_t panels = (nc + NR - 1) / NR;
+    float* bbuf;
+    if (shared) {
+      bbuf = shared + nb * block_floats;
+    } else {
+      bbuf = thread_buffer(kBlock, static_cast<size_t>(panels * K * NR));
+      pack_b(j0, nc, bbuf);
+    }
+    const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t rows = std::min(MR, M - p * MR);
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t w = std::min(NR, nc - q * NR);
+        kernel_tile(K, a.panel(p), bbuf + q * K * NR, tile, w);
+        store_tile(tile, rows, p * MR, j0 + q * NR, w, out);
       }
     }
   });
@@ -367,21 +363,19 @@ void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out) {
   while (bp > 1 && b.images * ((tiles + bp - 1) / bp) < 2 * threads) --bp;
   const int64_t blocks_per_image = (tiles + bp - 1) / bp, nblocks = b.images * blocks_per_image;
   const int64_t mchunks = row_chunks(nblocks, mpanels, threads, false);
-  parallel_for(nblocks * mchunks, 1, [&](int64_t t0, int64_t t1) {
+  parallel_tasks(nblocks * mchunks, [&](int64_t t) {
     alignas(64) float tile[MR * NR];
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t blk = t / mchunks, mc = t % mchunks;
-      const int64_t n = blk / blocks_per_image, q0 = blk % blocks_per_image * bp;
-      const int64_t q1 = std::min(tiles, q0 + bp);
-      const float* x = b.x + n * b.image_floats;
-      const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t rows = std::min(MR, M - p * MR);
-        for (int64_t q = q0; q < q1; ++q) {
-          const int64_t v0 = q * NR, w = std::min(NR, b.vcols - v0);
-          kernel_tile_direct(K, a.panel(p), x + v0, b.koff, tile, w);
-          store_tile_direct(tile, rows, p * MR, n, v0, w, b, out);
-        }
+    const int64_t blk = t / mchunks, mc = t % mchunks;
+    const int64_t n = blk / blocks_per_image, q0 = blk % blocks_per_image * bp;
+    const int64_t q1 = std::min(tiles, q0 + bp);
+    const float* x = b.x + n * b.image_floats;
+    const int64_t p0 = mpanels * mc / mchunks, p1 = mpanels * (mc + 1) / mchunks;
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t rows = std::min(MR, M - p * MR);
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t v0 = q * NR, w = std::min(NR, b.vcols - v0);
+        kernel_tile_direct(K, a.panel(p), x + v0, b.koff, tile, w);
+        store_tile_direct(tile, rows, p * MR, n, v0, w, b, out);
       }
     }
   });
@@ -519,22 +513,20 @@ void pgemm_t(const PackedAT& a, const TransposedB& b, const PgemmOut& out) {
   const int64_t pblocks = (ptiles + pblock - 1) / pblock;
   int64_t cchunks = 1;
   if (pblocks < 4 * threads) cchunks = std::min(cpanels, (4 * threads + pblocks - 1) / pblocks);
-  parallel_for(pblocks * cchunks, 1, [&](int64_t t0, int64_t t1) {
+  parallel_tasks(pblocks * cchunks, [&](int64_t t) {
     alignas(64) float tile[8 * TN] = {};  // rows past a tile's R are transposed too (and never stored)
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t pb = t / cchunks, cc = t % cchunks;
-      const int64_t q0 = pb * pblock, q1 = std::min(ptiles, q0 + pblock);
-      const int64_t c0 = cpanels * cc / cchunks, c1 = cpanels * (cc + 1) / cchunks;
-      for (int64_t cp = c0; cp < c1; ++cp) {
-        const int64_t chs = std::min(TN, M - cp * TN), nv = (chs + 15) / 16;
-        for (int64_t q = q0; q < q1; ++q) {
-          const int64_t row = q / per_row, ow0 = q % per_row * R, r = std::min(R, b.out_w - ow0);
-          const int64_t n = row / b.out_h, oh = row % b.out_h;
-          const float* x = b.x + n * b.image_floats + oh * b.stride_h * b.row_pitch + ow0 * b.stride_w;
-          const KernelT kern = b.stride_w == 1 ? kernel_t_for<1>(r, nv) : kernel_t_for<2>(r, nv);
-          kern(K, a.panel(cp), x, b.koff, tile);
-          store_tile_t(tile, r, chs, cp * TN, n * out.image_stride + oh * b.out_w + ow0, out);
-        }
+    const int64_t pb = t / cchunks, cc = t % cchunks;
+    const int64_t q0 = pb * pblock, q1 = std::min(ptiles, q0 + pblock);
+    const int64_t c0 = cpanels * cc / cchunks, c1 = cpanels * (cc + 1) / cchunks;
+    for (int64_t cp = c0; cp < c1; ++cp) {
+      const int64_t chs = std::min(TN, M - cp * TN), nv = (chs + 15) / 16;
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t row = q / per_row, ow0 = q % per_row * R, r = std::min(R, b.out_w - ow0);
+        const int64_t n = row / b.out_h, oh = row % b.out_h;
+        const float* x = b.x + n * b.image_floats + oh * b.stride_h * b.row_pitch + ow0 * b.stride_w;
+        const KernelT kern = b.stride_w == 1 ? kernel_t_for<1>(r, nv) : kernel_t_for<2>(r, nv);
+        kern(K, a.panel(cp), x, b.koff, tile);
+        store_tile_t(tile, r, chs, cp * TN, n * out.image_stride + oh * b.out_w + ow0, out);
       }
     }
   });
