@@ -13,7 +13,6 @@
 #include "../core/gemm.h"
 #include "../core/parallel.h"
 #include "../ops/nn_util.h"
-
 #include "kernels_internal.h"
 #include "pgemm.h"
 #include "vec_math.h"
@@ -404,23 +403,18 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
       xin = zero_pad_images(xd, s.n, s.c, g.in[0], g.in[1], g.pb[0], g.pb[1], hp, wp);
       plane = hp * wp, pitch = wp;
     }
+    const int64_t* koff = path == ConvPath::kPacked ? nullptr : conv_row_offsets(s.c, g, plane, pitch);
     if (path == ConvPath::kTransposed) {
       TransposedB b;
-      b.x = xin, b.images = s.n, b.image_floats = s.c * plane;
-      b.koff = conv_row_offsets(s.c, g, plane, pitch);
+      b.x = xin, b.images = s.n, b.image_floats = s.c * plane, b.koff = koff;
       b.out_h = g.out[0], b.out_w = g.out[1], b.row_pitch = pitch, b.stride_h = g.stride[0], b.stride_w = g.stride[1];
       pgemm_t(prep->transposed(wd), b, out);
     } else if (path == ConvPath::kDirect) {
       DirectB b;
-      b.x = xin, b.images = s.n, b.image_floats = s.c * plane;
+      b.x = xin, b.images = s.n, b.image_floats = s.c * plane, b.koff = koff;
       b.vcols = vcols;
-      if (pointwise) {
-        b.koff = conv_row_offsets(s.c, g, osz, 0);
-        b.row_pitch = osz, b.out_w = osz;
-      } else {
-        b.koff = conv_row_offsets(s.c, g, plane, pitch);
-        b.row_pitch = pitch, b.out_w = g.out[1];
-      }
+      // A pointwise conv's image is one row of H*W columns (one store run per tile).
+      b.row_pitch = pointwise ? osz : pitch, b.out_w = pointwise ? osz : g.out[1];
       pgemm_direct(*prep->a, b, out);
     } else {
       ConvSource src;

@@ -44,6 +44,24 @@ float* thread_buffer(BufferSlot slot, size_t floats) {
 
 #define ONYX_AVX512 __attribute__((target("avx512f")))
 
+// The first n (0..16) lanes.
+inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u); }
+
+// The epilogue of every store: dst[0, len) = t[0, len) + bias (a scalar, or col_bias[0, len) when not null)
+// (+ z[0, len)), ReLU in registers (max(0, x) keeps NaN and -0 as the reference's x < 0 ? 0 : x does). Other
+// activations are the caller's, on dst while it is in L1.
+ONYX_AVX512 inline void store_run(float* dst, const float* t, int64_t len, float bias, const float* col_bias,
+                                  const float* z, bool relu) {
+  const __m512 b = _mm512_set1_ps(bias);
+  for (int64_t c = 0; c < len; c += 16) {
+    const __mmask16 m = first_lanes(len - c);
+    __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + c), col_bias ? _mm512_maskz_loadu_ps(m, col_bias + c) : b);
+    if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + c));
+    if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
+    _mm512_mask_storeu_ps(dst + c, m, x);
+  }
+}
+
 // The one micro-kernel: tile[R][48] (rows 48 floats apart) = the sum over k steps of R broadcast values times NV
 // 16-float vectors, R x NV accumulators in registers. The source says where a step's values are:
 //   vectors(v[NV]) loads the step's vectors, bcast() points at its R broadcast values (Src::kStride apart),
@@ -123,15 +141,13 @@ void kernel_tile(int64_t k, const float* a, const float* b, float* tile, int64_t
 
 // In-place B: w (1..48) columns starting at b, the lanes past w masked.
 void kernel_tile_direct(int64_t k, const float* a, const float* b, const int64_t* koff, float* tile, int64_t w) {
-  const int64_t tail = w - (w - 1) / 16 * 16;  // 1..16 lanes in the last vector
-  const auto last = static_cast<__mmask16>(tail == 16 ? 0xFFFFu : (1u << tail) - 1u);
+  const __mmask16 last = first_lanes(w - (w - 1) / 16 * 16);  // 1..16 lanes in the last vector
   if (w > 32) kernel_8xnv<3, true>(k, a, b, koff, last, tile);
   else if (w > 16) kernel_8xnv<2, true>(k, a, b, koff, last, tile);
   else kernel_8xnv<1, true>(k, a, b, koff, last, tile);
 }
 
-// Writes `rows` x `w` of the tile to C at row i0, global column j: (acc + bias) + z, then the activation (ReLU in
-// registers; max(0, x) keeps NaN and -0 as the reference's x < 0 ? 0 : x does).
+// Writes `rows` x `w` of the tile to C at row i0, global column j: (acc + bias) + z, then the activation.
 __attribute__((target("avx512f"))) void store_tile(const float* tile, int64_t rows, int64_t i0, int64_t j, int64_t w,
                                                    const PgemmOut& o) {
   const int64_t cpi = o.cols_per_image;
@@ -142,19 +158,8 @@ __attribute__((target("avx512f"))) void store_tile(const float* tile, int64_t ro
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       const int64_t off = img * o.image_stride + i * cpi + pos;
-      float* dst = o.c + off;
-      const float* z = o.z ? o.z + off : nullptr;
-      const __m512 bias = _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f);
-      for (int64_t v = 0; v < 3; ++v) {
-        const int64_t cols = std::min<int64_t>(16, w - 16 * v);
-        if (cols <= 0) break;
-        const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
-        __m512 x = _mm512_add_ps(_mm512_load_ps(tile + r * NR + 16 * v), bias);
-        if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + 16 * v));
-        if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
-        _mm512_mask_storeu_ps(dst + 16 * v, m, x);
-      }
-      if (other_act) apply_activation(o.act, dst, w);
+      store_run(o.c + off, tile + r * NR, w, o.bias ? o.bias[i] : 0.0f, nullptr, o.z ? o.z + off : nullptr, relu);
+      if (other_act) apply_activation(o.act, o.c + off, w);
     }
     return;
   }
@@ -196,23 +201,22 @@ __attribute__((target("avx512f"))) void store_tile_direct(const float* tile, int
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t i = i0 + r;
     const int64_t plane = n * o.image_stride + i * o.cols_per_image;
-    const __m512 bias = _mm512_set1_ps(o.bias ? o.bias[i] : 0.0f);
+    const float bias = o.bias ? o.bias[i] : 0.0f;
     for (int q = 0; q < nruns; ++q) {
       const Run& u = runs[q];
       float* dst = o.c + plane + u.off;
-      const float* z = o.z ? o.z + plane + u.off : nullptr;
-      const float* t = tile + r * NR + u.t;
-      for (int64_t c = 0; c < u.len; c += 16) {
-        const int64_t cols = std::min<int64_t>(16, u.len - c);
-        const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
-        __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + c), bias);
-        if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + c));
-        if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
-        _mm512_mask_storeu_ps(dst + c, m, x);
-      }
+      store_run(dst, tile + r * NR + u.t, u.len, bias, nullptr, o.z ? o.z + plane + u.off : nullptr, relu);
       if (other_act) apply_activation(o.act, dst, u.len);
     }
   }
+}
+
+// Tiles of 48 columns a column block holds: its B rows (K x 48 floats a tile) stay in L2 (about 384 KB) while every
+// A panel passes over them, 1..10 tiles, and the `groups` (images) x `tiles` split into at least two blocks a thread.
+int64_t block_tiles(int64_t K, int64_t groups, int64_t tiles, int threads) {
+  int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
+  while (bp > 1 && groups * ((tiles + bp - 1) / bp) < 2 * threads) --bp;
+  return bp;
 }
 
 // How many chunks of row panels each column block is split into: at least one task per thread, and with few
@@ -266,14 +270,7 @@ ONYX_AVX512 void store_rows(const float* tile, int64_t rows, int64_t i0, int64_t
   const bool other_act = o.act.act != Act::kNone && !relu;
   for (int64_t r = 0; r < rows; ++r) {
     float* dst = o.y + (i0 + r) * o.ldy + j0;
-    for (int64_t v = 0; v * 16 < w; ++v) {
-      const int64_t cols = std::min<int64_t>(16, w - 16 * v);
-      const __mmask16 m = cols == 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1u);
-      __m512 x = _mm512_load_ps(tile + r * NR + 16 * v);
-      if (o.bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, o.bias + j0 + 16 * v));
-      if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
-      _mm512_mask_storeu_ps(dst + 16 * v, m, x);
-    }
+    store_run(dst, tile + r * NR, w, 0.0f, o.bias ? o.bias + j0 : nullptr, nullptr, relu);
     if (other_act) apply_activation(o.act, dst, w);
   }
 }
@@ -309,11 +306,9 @@ void pgemm(const PackedA& a, int64_t n, const PackB& pack_b, const PgemmOut& out
   const int64_t M = a.m(), K = a.k();
   if (M == 0 || n == 0) return;
   const int64_t mpanels = (M + MR - 1) / MR, npanels = (n + NR - 1) / NR;
-  // Column block: its packed B (K x NC) stays in L2 (about 384 KB), 1..10 register-tile panels wide, and there
-  // are enough blocks for the threads.
+  // Column blocks of bp packed panels (block_tiles).
   const int threads = in_parallel_region() ? 1 : num_threads();
-  int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
-  while (bp > 1 && (npanels + bp - 1) / bp < 2 * threads) --bp;
+  const int64_t bp = block_tiles(K, 1, npanels, threads);
   const int64_t nblocks = (npanels + bp - 1) / bp;
   const int64_t mchunks = row_chunks(nblocks, mpanels, threads, true);
   const int64_t block_floats = bp * K * NR;
@@ -357,10 +352,9 @@ void pgemm_direct(const PackedA& a, const DirectB& b, const PgemmOut& out) {
   const int64_t M = a.m(), K = a.k();
   if (M == 0 || b.images == 0 || b.vcols == 0) return;
   const int64_t mpanels = (M + MR - 1) / MR, tiles = (b.vcols + NR - 1) / NR;
-  // Column block: bp tiles of one image whose B rows (K x 48 floats each) stay in L2 while every A panel passes.
+  // Column blocks of bp tiles of one image (block_tiles).
   const int threads = in_parallel_region() ? 1 : num_threads();
-  int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
-  while (bp > 1 && b.images * ((tiles + bp - 1) / bp) < 2 * threads) --bp;
+  const int64_t bp = block_tiles(K, b.images, tiles, threads);
   const int64_t blocks_per_image = (tiles + bp - 1) / bp, nblocks = b.images * blocks_per_image;
   const int64_t mchunks = row_chunks(nblocks, mpanels, threads, false);
   parallel_tasks(nblocks * mchunks, [&](int64_t t) {
@@ -435,7 +429,7 @@ KernelT kernel_t_for(int64_t r, int64_t nv) {
 #endif
 __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t R, int64_t chs, int64_t i0,
                                                      int64_t base, const PgemmOut& o) {
-  const __mmask16 lo = static_cast<__mmask16>((1u << R) - 1u), hi = static_cast<__mmask16>(lo << 8);
+  const __mmask16 lo = first_lanes(R), hi = static_cast<__mmask16>(lo << 8);
   const bool relu = o.act.act == Act::kRelu;
   const bool other_act = o.act.act != Act::kNone && !relu;
   const int64_t plane = o.cols_per_image;
@@ -538,14 +532,14 @@ namespace {
 ONYX_AVX512 inline void copy_floats(float* dst, const float* src, int64_t l) {
   for (; l >= 16; l -= 16, dst += 16, src += 16) _mm512_storeu_ps(dst, _mm512_loadu_ps(src));
   if (l > 0) {
-    const __mmask16 m = static_cast<__mmask16>((1u << l) - 1u);
+    const __mmask16 m = first_lanes(l);
     _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
   }
 }
 
 ONYX_AVX512 inline void zero_floats(float* dst, int64_t l) {
   for (; l >= 16; l -= 16, dst += 16) _mm512_storeu_ps(dst, _mm512_setzero_ps());
-  if (l > 0) _mm512_mask_storeu_ps(dst, static_cast<__mmask16>((1u << l) - 1u), _mm512_setzero_ps());
+  if (l > 0) _mm512_mask_storeu_ps(dst, first_lanes(l), _mm512_setzero_ps());
 }
 
 // Writes one row k of B, column by column in runs, straight into the panel layout ([K][NR] per panel).
