@@ -18,24 +18,6 @@
 namespace onyx::cuda::test {
 namespace {
 
-Value* input(Graph& g, const std::string& name, DType t, Shape s) {
-  Value* v = g.add_value(name);
-  v->type = TypeInfo::tensor(t, std::move(s));
-  v->type.has_shape = true;
-  g.inputs.push_back(v);
-  return v;
-}
-
-Value* weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed, float scale = 0.5f) {
-  Value* v = g.add_value(name);
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  v->initializer = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(n), seed, -scale, scale));
-  v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
-  g.initializers.push_back(v);
-  return v;
-}
-
 Value* ints(Graph& g, const std::string& name, std::vector<int64_t> vals) {
   Value* v = g.add_value(name);
   v->initializer = Tensor::from_vector<int64_t>({static_cast<int64_t>(vals.size())}, vals);
@@ -44,36 +26,12 @@ Value* ints(Graph& g, const std::string& name, std::vector<int64_t> vals) {
   return v;
 }
 
-Model new_model(int64_t opset = 17) {
-  Model m;
-  m.ir_version = 8;
-  m.opset_imports = {{"", opset}};
-  m.graph = std::make_shared<Graph>();
-  m.graph->name = "t";
-  return m;
-}
-
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 // y = Relu(x @ W) + x; z = Sigmoid(y). x: float32[batch, 4].
 Model mlp() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(4)}));
-  Value* w = weight(g, "W", {4, 4}, 1);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("batch"), Dim(4)}));
+  Value* w = add_weight(g, "W", {4, 4}, 1);
   Value *mm = g.add_value("mm"), *r = g.add_value("r"), *y = g.add_value("y"), *z = g.add_value("z");
   g.add_node("MatMul", "", {x, w}, {mm}, "matmul");
   g.add_node("Relu", "", {mm}, {r}, "relu");
@@ -87,20 +45,20 @@ Model mlp() {
 Model convnet() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(3), Dim(8), Dim(8)}));
-  Value* w = weight(g, "W", {6, 3, 3, 3}, 2);
-  Value* b = weight(g, "B", {6}, 3);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(3), Dim(8), Dim(8)}));
+  Value* w = add_weight(g, "W", {6, 3, 3, 3}, 2);
+  Value* b = add_weight(g, "B", {6}, 3);
   Value *c = g.add_value("c"), *r = g.add_value("r"), *p = g.add_value("p"), *bn = g.add_value("bn");
   Value *gp = g.add_value("gp"), *f = g.add_value("f"), *lin = g.add_value("lin"), *y = g.add_value("y");
   Node* conv = g.add_node("Conv", "", {x, w, b}, {c}, "conv");
-  conv->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  conv->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c}, {r}, "relu");
   Node* mp = g.add_node("MaxPool", "", {r}, {p}, "pool");
-  mp->set_attr(ints_attr("kernel_shape", {2, 2}));
-  mp->set_attr(ints_attr("strides", {2, 2}));
-  Value* scale = weight(g, "bn_s", {6}, 4);
-  Value* bias = weight(g, "bn_b", {6}, 5);
-  Value* mean = weight(g, "bn_m", {6}, 6);
+  mp->set_attr(attr_ints("kernel_shape", {2, 2}));
+  mp->set_attr(attr_ints("strides", {2, 2}));
+  Value* scale = add_weight(g, "bn_s", {6}, 4);
+  Value* bias = add_weight(g, "bn_b", {6}, 5);
+  Value* mean = add_weight(g, "bn_m", {6}, 6);
   Value* var = g.add_value("bn_v");
   var->initializer = Tensor::from_vector<float>({6}, {0.5f, 1.f, 1.5f, 2.f, 0.7f, 1.2f});
   var->type = TypeInfo::tensor(DType::kFloat32, Shape({6}));
@@ -108,10 +66,10 @@ Model convnet() {
   g.add_node("BatchNormalization", "", {p, scale, bias, mean, var}, {bn}, "bn");
   g.add_node("GlobalAveragePool", "", {bn}, {gp}, "gap");
   g.add_node("Flatten", "", {gp}, {f}, "flatten");
-  Value* fw = weight(g, "FW", {5, 6}, 7);
-  Value* fb = weight(g, "FB", {5}, 8);
+  Value* fw = add_weight(g, "FW", {5, 6}, 7);
+  Value* fb = add_weight(g, "FB", {5}, 8);
   Node* gemm = g.add_node("Gemm", "", {f, fw, fb}, {lin}, "fc");
-  gemm->set_attr(int_attr("transB", 1));
+  gemm->set_attr(attr_int("transB", 1));
   g.add_node("Softmax", "", {lin}, {y}, "softmax");
   g.outputs = {y};
   return m;
@@ -122,10 +80,10 @@ Model convnet() {
 Model attention_like() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("B"), Dim::symbol("S"), Dim(8)}));
-  Value* ls = weight(g, "ln_s", {8}, 9);
-  Value* lb = weight(g, "ln_b", {8}, 10);
-  Value* w = weight(g, "Wq", {8, 8}, 11);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("B"), Dim::symbol("S"), Dim(8)}));
+  Value* ls = add_weight(g, "ln_s", {8}, 9);
+  Value* lb = add_weight(g, "ln_b", {8}, 10);
+  Value* w = add_weight(g, "Wq", {8, 8}, 11);
   Value *ln = g.add_value("ln"), *q = g.add_value("q"), *shp = g.add_value("shp"), *bs = g.add_value("bs");
   Value *tgt = g.add_value("tgt"), *q4 = g.add_value("q4"), *qt = g.add_value("qt"), *qtt = g.add_value("qtt");
   Value *sc = g.add_value("sc"), *pr = g.add_value("pr"), *o = g.add_value("o"), *ot = g.add_value("ot");
@@ -136,17 +94,17 @@ Model attention_like() {
   Node* sl = g.add_node("Slice", "", {shp, ints(g, "s0", {0}), ints(g, "s1", {2})}, {bs}, "bs");
   (void)sl;
   Node* cat = g.add_node("Concat", "", {bs, ints(g, "heads", {2, 4})}, {tgt}, "tgt");
-  cat->set_attr(int_attr("axis", 0));
+  cat->set_attr(attr_int("axis", 0));
   g.add_node("Reshape", "", {q, tgt}, {q4}, "reshape");
-  g.add_node("Transpose", "", {q4}, {qt}, "t1")->set_attr(ints_attr("perm", {0, 2, 1, 3}));
-  g.add_node("Transpose", "", {qt}, {qtt}, "t2")->set_attr(ints_attr("perm", {0, 1, 3, 2}));
+  g.add_node("Transpose", "", {q4}, {qt}, "t1")->set_attr(attr_ints("perm", {0, 2, 1, 3}));
+  g.add_node("Transpose", "", {qt}, {qtt}, "t2")->set_attr(attr_ints("perm", {0, 1, 3, 2}));
   g.add_node("MatMul", "", {qt, qtt}, {sc}, "scores");
   g.add_node("Softmax", "", {sc}, {pr}, "softmax");
   g.add_node("MatMul", "", {pr, qt}, {o}, "ctx");
-  g.add_node("Transpose", "", {o}, {ot}, "t3")->set_attr(ints_attr("perm", {0, 2, 1, 3}));
+  g.add_node("Transpose", "", {o}, {ot}, "t3")->set_attr(attr_ints("perm", {0, 2, 1, 3}));
   Node* rm = g.add_node("ReduceMean", "", {ot}, {y}, "mean");
-  rm->set_attr(ints_attr("axes", {-1}));
-  rm->set_attr(int_attr("keepdims", 0));
+  rm->set_attr(attr_ints("axes", {-1}));
+  rm->set_attr(attr_int("keepdims", 0));
   g.outputs = {y};
   return m;
 }
@@ -421,7 +379,7 @@ TEST_F(CudaEngine, RunnerBackendRunsAndReportsUnsupportedOps) {
   // NonZero has a data-dependent output shape: unsupported, naming the node.
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({4}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({4}));
   Value* y = g.add_value("y");
   g.add_node("NonZero", "", {x}, {y}, "nz");
   g.outputs = {y};
@@ -449,8 +407,8 @@ TEST_F(CudaEngine, ShapeTensorInputsAreBoundWithHostMemory) {
   // y = Reshape(x, shape) * 2 with `shape` an engine input: it becomes a shape tensor read on the host.
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(2), Dim(6)}));
-  Value* shape = input(g, "shape", DType::kInt64, Shape({Dim(3)}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim(2), Dim(6)}));
+  Value* shape = add_input(g, "shape", DType::kInt64, Shape({Dim(3)}));
   Value* two = g.add_value("two");
   two->initializer = Tensor::scalar<float>(2.f);
   two->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims({}));

@@ -15,81 +15,45 @@
 namespace onyx::cuda::test {
 namespace {
 
-Value* add_input(Graph& g, const std::string& name, Shape s) {
-  Value* v = g.add_value(name);
-  v->type = TypeInfo::tensor(DType::kFloat32, std::move(s));
-  v->type.has_shape = true;
-  g.inputs.push_back(v);
-  return v;
-}
-
-Value* add_weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed,
-                  float scale = 0.4f) {
-  Value* v = g.add_value(name);
-  v->initializer =
-      Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(count(dims)), seed, -scale, scale));
-  v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
-  g.initializers.push_back(v);
-  return v;
-}
-
-Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-
 // x[n, 8, 10, 10] -> c1 = Conv3x3(x) (two consumers: Relu and the graph output Sigmoid) -> Relu -> Conv1x1,
 // added to Conv1x1(x) (residual) -> Relu -> AveragePool 3x3/2 -> * s[16,1,1] + b[1,16,1,1] -> HardSigmoid ->
 // MaxPool 3x3/1 -> SE scale by its GlobalMaxPool -> ReduceMean over channels (outside the region) = y;
 // Sigmoid(c1) = side.
 Model residual_net() {
-  Model m;
-  m.ir_version = 8;
-  m.opset_imports = {{"", 17}};
-  m.graph = std::make_shared<Graph>();
+  Model m = new_model();
   Graph& g = *m.graph;
   g.name = "layout";
-  Value* x = add_input(g, "x", Shape({Dim::symbol("n"), Dim(8), Dim(10), Dim(10)}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(8), Dim(10), Dim(10)}));
   auto val = [&](const char* name) { return g.add_value(name); };
   Value *c1 = val("c1"), *r1 = val("r1"), *c2 = val("c2"), *c3 = val("c3"), *a = val("a"), *r2 = val("r2");
   Value *p = val("p"), *mu = val("mu"), *ad = val("ad"), *hs = val("hs"), *gm = val("gm"), *se = val("se");
   Value *y = val("y"), *side = val("side");
-  g.add_node("Conv", "", {x, add_weight(g, "W1", {16, 8, 3, 3}, 1), add_weight(g, "B1", {16}, 2)}, {c1},
-             "conv1")
-      ->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {x, add_weight(g, "W1", {16, 8, 3, 3}, 1, 0.4f), add_weight(g, "B1", {16}, 2, 0.4f)},
+             {c1}, "conv1")
+      ->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c1}, {r1}, "relu1");
   g.add_node("Sigmoid", "", {c1}, {side}, "side");
-  g.add_node("Conv", "", {r1, add_weight(g, "W2", {16, 16, 1, 1}, 3)}, {c2}, "conv2");
-  g.add_node("Conv", "", {x, add_weight(g, "W3", {16, 8, 1, 1}, 4), add_weight(g, "B3", {16}, 5)}, {c3},
-             "conv3");
+  g.add_node("Conv", "", {r1, add_weight(g, "W2", {16, 16, 1, 1}, 3, 0.4f)}, {c2}, "conv2");
+  g.add_node("Conv", "", {x, add_weight(g, "W3", {16, 8, 1, 1}, 4, 0.4f), add_weight(g, "B3", {16}, 5, 0.4f)},
+             {c3}, "conv3");
   g.add_node("Add", "", {c2, c3}, {a}, "residual");
   g.add_node("Relu", "", {a}, {r2}, "relu2");
   Node* pool = g.add_node("AveragePool", "", {r2}, {p}, "pool");
-  pool->set_attr(ints_attr("kernel_shape", {3, 3}));
-  pool->set_attr(ints_attr("strides", {2, 2}));
-  pool->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  pool->set_attr(attr_ints("kernel_shape", {3, 3}));
+  pool->set_attr(attr_ints("strides", {2, 2}));
+  pool->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Mul", "", {p, add_weight(g, "S", {16, 1, 1}, 6, 1.5f)}, {mu}, "scale");
-  g.add_node("Add", "", {mu, add_weight(g, "Bc", {1, 16, 1, 1}, 7)}, {ad}, "shift");
+  g.add_node("Add", "", {mu, add_weight(g, "Bc", {1, 16, 1, 1}, 7, 0.4f)}, {ad}, "shift");
   g.add_node("HardSigmoid", "", {ad}, {hs}, "hsig");
   Value* mp = val("mp");
   Node* maxpool = g.add_node("MaxPool", "", {hs}, {mp}, "maxpool");
-  maxpool->set_attr(ints_attr("kernel_shape", {3, 3}));
-  maxpool->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  maxpool->set_attr(attr_ints("kernel_shape", {3, 3}));
+  maxpool->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("GlobalMaxPool", "", {mp}, {gm}, "gmp");
   g.add_node("Mul", "", {mp, gm}, {se}, "se");
   Node* rm = g.add_node("ReduceMean", "", {se}, {y}, "mean");
-  rm->set_attr(ints_attr("axes", {1}));
-  rm->set_attr(int_attr("keepdims", 0));
+  rm->set_attr(attr_ints("axes", {1}));
+  rm->set_attr(attr_int("keepdims", 0));
   g.outputs = {y, side};
   return m;
 }
@@ -159,15 +123,16 @@ Model depthwise_net() {
   m.graph = std::make_shared<Graph>();
   Graph& g = *m.graph;
   g.name = "depthwise";
-  Value* x = add_input(g, "x", Shape({Dim::symbol("n"), Dim(8), Dim(6), Dim(6)}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(8), Dim(6), Dim(6)}));
   Value *d = g.add_value("d"), *r = g.add_value("r"), *c = g.add_value("c"), *gp = g.add_value("gp");
   Value* y = g.add_value("y");
-  Node* dw = g.add_node("Conv", "", {x, add_weight(g, "Wd", {8, 1, 3, 3}, 11), add_weight(g, "Bd", {8}, 12)},
+  Node* dw = g.add_node("Conv", "",
+                        {x, add_weight(g, "Wd", {8, 1, 3, 3}, 11, 0.4f), add_weight(g, "Bd", {8}, 12, 0.4f)},
                         {d}, "dw");
-  dw->set_attr(ints_attr("pads", {1, 1, 1, 1}));
-  dw->set_attr(int_attr("group", 8));
+  dw->set_attr(attr_ints("pads", {1, 1, 1, 1}));
+  dw->set_attr(attr_int("group", 8));
   g.add_node("Relu", "", {d}, {r}, "relu");
-  g.add_node("Conv", "", {r, add_weight(g, "Wp", {16, 8, 1, 1}, 13)}, {c}, "pw");
+  g.add_node("Conv", "", {r, add_weight(g, "Wp", {16, 8, 1, 1}, 13, 0.4f)}, {c}, "pw");
   g.add_node("GlobalAveragePool", "", {c}, {gp}, "gap");
   g.add_node("Flatten", "", {gp}, {y}, "flatten");
   g.outputs = {y};

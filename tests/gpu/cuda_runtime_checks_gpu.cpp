@@ -17,56 +17,21 @@
 namespace onyx::cuda::test {
 namespace {
 
-Model new_model() {
-  Model m;
-  m.ir_version = 8;
-  m.opset_imports = {{"", 17}};
-  m.graph = std::make_shared<Graph>();
-  m.graph->name = "t";
-  return m;
-}
-
-Value* input(Graph& g, const std::string& name, DType t, Shape s) {
-  Value* v = g.add_value(name);
-  v->type = TypeInfo::tensor(t, std::move(s));
-  v->type.has_shape = true;
-  g.inputs.push_back(v);
-  return v;
-}
-
-Value* weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed) {
-  Value* v = g.add_value(name);
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  v->initializer = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(n), seed, -0.5f, 0.5f));
-  v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
-  g.initializers.push_back(v);
-  return v;
-}
-
-Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 // Conv → Relu → MaxPool → MatMul chain → Softmax over x: float32[n, 3, 16, 16] (several device layers).
 Model convnet() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(3), Dim(16), Dim(16)}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(3), Dim(16), Dim(16)}));
   Value *c = g.add_value("c"), *r = g.add_value("r"), *p = g.add_value("p"), *f = g.add_value("f");
   Value *h = g.add_value("h"), *s = g.add_value("s"), *y = g.add_value("y");
-  g.add_node("Conv", "", {x, weight(g, "W", {8, 3, 3, 3}, 1), weight(g, "B", {8}, 2)}, {c}, "conv")
-      ->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {x, add_weight(g, "W", {8, 3, 3, 3}, 1), add_weight(g, "B", {8}, 2)}, {c}, "conv")
+      ->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c}, {r}, "relu");
   Node* mp = g.add_node("MaxPool", "", {r}, {p}, "pool");
-  mp->set_attr(ints_attr("kernel_shape", {2, 2}));
-  mp->set_attr(ints_attr("strides", {2, 2}));
+  mp->set_attr(attr_ints("kernel_shape", {2, 2}));
+  mp->set_attr(attr_ints("strides", {2, 2}));
   g.add_node("Flatten", "", {p}, {f}, "flatten");
-  g.add_node("MatMul", "", {f, weight(g, "W2", {512, 32}, 3)}, {h}, "fc");
+  g.add_node("MatMul", "", {f, add_weight(g, "W2", {512, 32}, 3)}, {h}, "fc");
   g.add_node("Sigmoid", "", {h}, {s}, "sig");
   g.add_node("Softmax", "", {s}, {y}, "softmax");
   g.outputs = {y};
@@ -77,8 +42,8 @@ Model convnet() {
 Model gather_model() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* data = input(g, "data", DType::kFloat32, Shape({Dim(4), Dim(3)}));
-  Value* idx = input(g, "idx", DType::kInt64, Shape({Dim::symbol("k")}));
+  Value* data = add_input(g, "data", DType::kFloat32, Shape({Dim(4), Dim(3)}));
+  Value* idx = add_input(g, "idx", DType::kInt64, Shape({Dim::symbol("k")}));
   Value* y = g.add_value("y");
   g.add_node("Gather", "", {data, idx}, {y}, "the_gather");
   g.outputs = {y};
@@ -89,7 +54,7 @@ Model gather_model() {
 Model expand_model() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(1)}));
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(1)}));
   Value* shape = g.add_value("shape");
   shape->initializer = Tensor::from_vector<int64_t>({2}, {1, int64_t{1} << 20});
   shape->type = TypeInfo::tensor(DType::kInt64, Shape({2}));

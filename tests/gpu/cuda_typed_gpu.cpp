@@ -13,71 +13,23 @@
 namespace onyx::cuda::test {
 namespace {
 
-Value* input(Graph& g, const std::string& name, DType t, Shape s) {
-  Value* v = g.add_value(name);
-  v->type = TypeInfo::tensor(t, std::move(s));
-  v->type.has_shape = true;
-  g.inputs.push_back(v);
-  return v;
-}
-
-Value* init(Graph& g, const std::string& name, Tensor t) {
-  Value* v = g.add_value(name);
-  v->type = TypeInfo::tensor(t.dtype(), Shape::from_dims(t.dims()));
-  v->initializer = std::move(t);
-  g.initializers.push_back(v);
-  return v;
-}
-
-Value* weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed, DType dt,
-              float scale = 0.5f) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  Tensor t = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(n), seed, -scale, scale));
-  return init(g, name, dt == DType::kFloat32 ? t : t.cast(dt));
-}
-
-Model new_model(int64_t opset = 17) {
-  Model m;
-  m.ir_version = 8;
-  m.opset_imports = {{"", opset}};
-  m.graph = std::make_shared<Graph>();
-  m.graph->name = "t";
-  return m;
-}
-
-Attribute int_attr(const std::string& name, int64_t v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInt;
-  a.i = v;
-  return a;
-}
-Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 // A model exported with model.half(): fp16 input and weights; Conv+Relu → GlobalAveragePool → Flatten → MatMul →
 // Cast(to float32) → Softmax (fp32). x: float16[n, 3, 8, 8], y: float32[n, 5].
 Model half_model() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat16, Shape({Dim::symbol("n"), Dim(3), Dim(8), Dim(8)}));
-  Value* w = weight(g, "W", {6, 3, 3, 3}, 21, DType::kFloat16);
-  Value* b = weight(g, "B", {6}, 22, DType::kFloat16);
-  Value* w2 = weight(g, "W2", {6, 5}, 23, DType::kFloat16);
+  Value* x = add_input(g, "x", DType::kFloat16, Shape({Dim::symbol("n"), Dim(3), Dim(8), Dim(8)}));
+  Value* w = add_weight(g, "W", {6, 3, 3, 3}, 21, 0.5f, DType::kFloat16);
+  Value* b = add_weight(g, "B", {6}, 22, 0.5f, DType::kFloat16);
+  Value* w2 = add_weight(g, "W2", {6, 5}, 23, 0.5f, DType::kFloat16);
   Value *c = g.add_value("c"), *r = g.add_value("r"), *gp = g.add_value("gp"), *f = g.add_value("f");
   Value *mm = g.add_value("mm"), *mm32 = g.add_value("mm32"), *y = g.add_value("y");
-  g.add_node("Conv", "", {x, w, b}, {c}, "conv")->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {x, w, b}, {c}, "conv")->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c}, {r}, "relu");
   g.add_node("GlobalAveragePool", "", {r}, {gp}, "gap");
   g.add_node("Flatten", "", {gp}, {f}, "flatten");
   g.add_node("MatMul", "", {f, w2}, {mm}, "fc");
-  g.add_node("Cast", "", {mm}, {mm32}, "to_fp32")->set_attr(int_attr("to", 1));
+  g.add_node("Cast", "", {mm}, {mm32}, "to_fp32")->set_attr(attr_int("to", 1));
   g.add_node("Softmax", "", {mm32}, {y}, "softmax");
   g.outputs = {y};
   return m;
@@ -87,11 +39,11 @@ Model half_model() {
 Model cast_model() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(2), Dim(16)}));
-  Value* w = weight(g, "W", {16, 8}, 31, DType::kFloat32);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim(2), Dim(16)}));
+  Value* w = add_weight(g, "W", {16, 8}, 31);
   Value *mm = g.add_value("mm"), *c = g.add_value("c"), *y = g.add_value("y");
   g.add_node("MatMul", "", {x, w}, {mm}, "fc");
-  g.add_node("Cast", "", {mm}, {c}, "keep_fp32")->set_attr(int_attr("to", 1));
+  g.add_node("Cast", "", {mm}, {c}, "keep_fp32")->set_attr(attr_int("to", 1));
   g.add_node("Softmax", "", {c}, {y}, "softmax");
   g.outputs = {y};
   return m;
@@ -104,10 +56,12 @@ Model cast_model() {
 Model qdq_model() {
   Model m = new_model(13);
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(1), Dim(4), Dim(6), Dim(6)}));
-  auto scalar_f = [&](const std::string& n, float v) { return init(g, n, Tensor::scalar<float>(v)); };
-  auto scalar_u8 = [&](const std::string& n, uint8_t v) { return init(g, n, Tensor::scalar<uint8_t>(v)); };
-  auto scalar_i8 = [&](const std::string& n, int8_t v) { return init(g, n, Tensor::scalar<int8_t>(v)); };
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim(1), Dim(4), Dim(6), Dim(6)}));
+  auto scalar_f = [&](const std::string& n, float v) { return add_init(g, n, Tensor::scalar<float>(v)); };
+  auto scalar_u8 = [&](const std::string& n, uint8_t v) {
+    return add_init(g, n, Tensor::scalar<uint8_t>(v));
+  };
+  auto scalar_i8 = [&](const std::string& n, int8_t v) { return add_init(g, n, Tensor::scalar<int8_t>(v)); };
   auto qdq = [&](Value* in, const std::string& p, float scale, Value* zp) {
     Value *q = g.add_value(p + "_q"), *dq = g.add_value(p + "_dq");
     Value* s = scalar_f(p + "_s", scale);
@@ -120,20 +74,20 @@ Model qdq_model() {
   for (size_t i = 0; i < wq.size(); ++i) wq[i] = static_cast<int8_t>(static_cast<int>((i * 37 + 11) % 255) - 127);
   std::vector<float> ws(8);
   for (size_t i = 0; i < ws.size(); ++i) ws[i] = 0.002f + 0.0005f * static_cast<float>(i);
-  Value* wqv = init(g, "Wq", Tensor::from_vector<int8_t>({8, 4, 3, 3}, wq));
-  Value* wsv = init(g, "Ws", Tensor::from_vector<float>({8}, ws));
-  Value* wzv = init(g, "Wz", Tensor::from_vector<int8_t>({8}, std::vector<int8_t>(8, 0)));
+  Value* wqv = add_init(g, "Wq", Tensor::from_vector<int8_t>({8, 4, 3, 3}, wq));
+  Value* wsv = add_init(g, "Ws", Tensor::from_vector<float>({8}, ws));
+  Value* wzv = add_init(g, "Wz", Tensor::from_vector<int8_t>({8}, std::vector<int8_t>(8, 0)));
   Value* wdq = g.add_value("W_dq");
-  g.add_node("DequantizeLinear", "", {wqv, wsv, wzv}, {wdq}, "w_dequant")->set_attr(int_attr("axis", 0));
+  g.add_node("DequantizeLinear", "", {wqv, wsv, wzv}, {wdq}, "w_dequant")->set_attr(attr_int("axis", 0));
   std::vector<int8_t> w2q(8 * 5);
   for (size_t i = 0; i < w2q.size(); ++i) w2q[i] = static_cast<int8_t>(static_cast<int>((i * 53 + 7) % 255) - 127);
-  Value* w2qv = init(g, "W2q", Tensor::from_vector<int8_t>({8, 5}, w2q));
+  Value* w2qv = add_init(g, "W2q", Tensor::from_vector<int8_t>({8, 5}, w2q));
   Value* w2dq = g.add_value("W2_dq");
   g.add_node("DequantizeLinear", "", {w2qv, scalar_f("W2s", 0.004f), scalar_i8("W2z", 0)}, {w2dq}, "w2_dequant");
 
   Value* xdq = qdq(x, "x", 0.02f, scalar_u8("x_z", 128));
   Value *c = g.add_value("c"), *r = g.add_value("r");
-  g.add_node("Conv", "", {xdq, wdq}, {c}, "conv")->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {xdq, wdq}, {c}, "conv")->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c}, {r}, "relu");
   Value* rdq = qdq(r, "r", 0.01f, scalar_i8("r_z", 0));
   Value *gp = g.add_value("gp"), *f = g.add_value("f"), *mm = g.add_value("mm");
@@ -151,22 +105,22 @@ Model qdq_model() {
 Model conv_model() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(16), Dim(32), Dim(32)}));
-  Value* w1 = weight(g, "W1", {32, 16, 3, 3}, 41, DType::kFloat32, 0.1f);
-  Value* b1 = weight(g, "B1", {32}, 42, DType::kFloat32);
-  Value* w2 = weight(g, "W2", {32, 32, 3, 3}, 43, DType::kFloat32, 0.1f);
-  Value* b2 = weight(g, "B2", {32}, 44, DType::kFloat32);
-  Value* fw = weight(g, "FW", {10, 32}, 45, DType::kFloat32);
-  Value* fb = weight(g, "FB", {10}, 46, DType::kFloat32);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim::symbol("n"), Dim(16), Dim(32), Dim(32)}));
+  Value* w1 = add_weight(g, "W1", {32, 16, 3, 3}, 41, 0.1f);
+  Value* b1 = add_weight(g, "B1", {32}, 42);
+  Value* w2 = add_weight(g, "W2", {32, 32, 3, 3}, 43, 0.1f);
+  Value* b2 = add_weight(g, "B2", {32}, 44);
+  Value* fw = add_weight(g, "FW", {10, 32}, 45);
+  Value* fb = add_weight(g, "FB", {10}, 46);
   Value *c1 = g.add_value("c1"), *r1 = g.add_value("r1"), *c2 = g.add_value("c2"), *r2 = g.add_value("r2");
   Value *gp = g.add_value("gp"), *f = g.add_value("f"), *y = g.add_value("y");
-  g.add_node("Conv", "", {x, w1, b1}, {c1}, "conv1")->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {x, w1, b1}, {c1}, "conv1")->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c1}, {r1}, "relu1");
-  g.add_node("Conv", "", {r1, w2, b2}, {c2}, "conv2")->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "", {r1, w2, b2}, {c2}, "conv2")->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c2}, {r2}, "relu2");
   g.add_node("GlobalAveragePool", "", {r2}, {gp}, "gap");
   g.add_node("Flatten", "", {gp}, {f}, "flatten");
-  g.add_node("Gemm", "", {f, fw, fb}, {y}, "fc")->set_attr(int_attr("transB", 1));
+  g.add_node("Gemm", "", {f, fw, fb}, {y}, "fc")->set_attr(attr_int("transB", 1));
   g.outputs = {y};
   return m;
 }
@@ -176,9 +130,9 @@ Model conv_model() {
 Model bert_like() {
   Model m = new_model();
   Graph& g = *m.graph;
-  Value* x = input(g, "x", DType::kFloat32, Shape({Dim(16), Dim(64)}));
-  Value* w = weight(g, "W", {64, 64}, 51, DType::kFloat32, 0.2f);
-  Value* pos = weight(g, "P", {16, 64}, 52, DType::kFloat32);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({Dim(16), Dim(64)}));
+  Value* w = add_weight(g, "W", {64, 64}, 51, 0.2f);
+  Value* pos = add_weight(g, "P", {16, 64}, 52);
   Value *mm = g.add_value("mm"), *a = g.add_value("a"), *r = g.add_value("r"), *y = g.add_value("y");
   g.add_node("MatMul", "", {x, w}, {mm}, "fc");
   g.add_node("Add", "", {mm, pos}, {a}, "add_pos");

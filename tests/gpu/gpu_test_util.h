@@ -16,6 +16,9 @@
 #include "cuda/buffer.h"
 #include "onyx/cuda.h"
 #include "onyx/dtype.h"
+#include "onyx/graph.h"
+#include "onyx/tensor.h"
+#include "ops/op_test_util.h"
 
 namespace onyx::cuda::test {
 
@@ -116,6 +119,45 @@ inline int64_t count(const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;
   return n;
+}
+
+// ---- Building test models (attributes: onyx::test::attr_int, attr_ints, ... of ops/op_test_util.h).
+using onyx::test::attr_int;
+using onyx::test::attr_ints;
+
+inline Model new_model(int64_t opset = 17) {
+  Model m;
+  m.ir_version = 8;
+  m.opset_imports = {{"", opset}};
+  m.graph = std::make_shared<Graph>();
+  m.graph->name = "t";
+  return m;
+}
+
+// A graph input of dtype t and shape s.
+inline Value* add_input(Graph& g, const std::string& name, DType t, Shape s) {
+  Value* v = g.add_value(name);
+  v->type = TypeInfo::tensor(t, std::move(s));
+  v->type.has_shape = true;
+  g.inputs.push_back(v);
+  return v;
+}
+
+// An initializer holding t.
+inline Value* add_init(Graph& g, const std::string& name, Tensor t) {
+  Value* v = g.add_value(name);
+  v->type = TypeInfo::tensor(t.dtype(), Shape::from_dims(t.dims()));
+  v->initializer = std::move(t);
+  g.initializers.push_back(v);
+  return v;
+}
+
+// Random weights uniform in [-scale, scale] from `seed` (float32 values, stored as dt).
+inline Value* add_weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed,
+                         float scale = 0.5f, DType dt = DType::kFloat32) {
+  Tensor t =
+      Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(count(dims)), seed, -scale, scale));
+  return add_init(g, name, dt == DType::kFloat32 ? std::move(t) : t.cast(dt));
 }
 
 // Tolerances: float32 results of the same formula agree to a few ulps; float16/bfloat16 outputs are rounded once

@@ -23,50 +23,28 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Value* weight(Graph& g, const std::string& name, std::vector<int64_t> dims, uint32_t seed, float scale) {
-  Value* v = g.add_value(name);
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  v->initializer = Tensor::from_vector<float>(dims, random_floats(static_cast<size_t>(n), seed, -scale, scale));
-  v->type = TypeInfo::tensor(DType::kFloat32, Shape::from_dims(dims));
-  g.initializers.push_back(v);
-  return v;
-}
-
-Attribute ints_attr(const std::string& name, std::vector<int64_t> v) {
-  Attribute a;
-  a.name = name;
-  a.type = AttrType::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 // x float32[4, 16, 28, 28] → Conv 3x3 (32) + Relu → Conv 3x3 (32) + Relu → GlobalAveragePool → Flatten →
 // MatMul [32, 256] + Relu → MatMul [256, 10]. Static shapes: the opt shape is the model's.
 Model net() {
-  Model m;
-  m.ir_version = 8;
-  m.opset_imports = {{"", 17}};
-  m.graph = std::make_shared<Graph>();
+  Model m = new_model();
   Graph& g = *m.graph;
   g.name = "tactics";
-  Value* x = g.add_value("x");
-  x->type = TypeInfo::tensor(DType::kFloat32, Shape({4, 16, 28, 28}));
-  x->type.has_shape = true;
-  g.inputs.push_back(x);
+  Value* x = add_input(g, "x", DType::kFloat32, Shape({4, 16, 28, 28}));
   Value *c1 = g.add_value("c1"), *r1 = g.add_value("r1"), *c2 = g.add_value("c2"), *r2 = g.add_value("r2");
   Value *gp = g.add_value("gp"), *f = g.add_value("f"), *m1 = g.add_value("m1"), *r3 = g.add_value("r3");
   Value* y = g.add_value("y");
-  g.add_node("Conv", "", {x, weight(g, "W1", {32, 16, 3, 3}, 1, 0.2f), weight(g, "B1", {32}, 2, 0.2f)}, {c1}, "conv1")
-      ->set_attr(ints_attr("pads", {1, 1, 1, 1}));
+  g.add_node("Conv", "",
+             {x, add_weight(g, "W1", {32, 16, 3, 3}, 1, 0.2f), add_weight(g, "B1", {32}, 2, 0.2f)}, {c1},
+             "conv1")
+      ->set_attr(attr_ints("pads", {1, 1, 1, 1}));
   g.add_node("Relu", "", {c1}, {r1}, "relu1");
-  g.add_node("Conv", "", {r1, weight(g, "W2", {32, 32, 3, 3}, 3, 0.1f)}, {c2}, "conv2");
+  g.add_node("Conv", "", {r1, add_weight(g, "W2", {32, 32, 3, 3}, 3, 0.1f)}, {c2}, "conv2");
   g.add_node("Relu", "", {c2}, {r2}, "relu2");
   g.add_node("GlobalAveragePool", "", {r2}, {gp}, "gap");
   g.add_node("Flatten", "", {gp}, {f}, "flatten");
-  g.add_node("MatMul", "", {f, weight(g, "M1", {32, 256}, 4, 0.2f)}, {m1}, "fc1");
+  g.add_node("MatMul", "", {f, add_weight(g, "M1", {32, 256}, 4, 0.2f)}, {m1}, "fc1");
   g.add_node("Relu", "", {m1}, {r3}, "relu3");
-  g.add_node("MatMul", "", {r3, weight(g, "M2", {256, 10}, 5, 0.2f)}, {y}, "fc2");
+  g.add_node("MatMul", "", {r3, add_weight(g, "M2", {256, 10}, 5, 0.2f)}, {y}, "fc2");
   g.outputs = {y};
   return m;
 }
