@@ -353,11 +353,12 @@ bool run_conv_impl(KernelContext& ctx, const OutputAllocator& alloc, const ConvP
   //    the (zero-padded) images in place; any dilation, horizontal stride 1 or 2. Nothing computed in vain however
   //    short the rows, no packing: the path for 7x7 and 14x14 outputs (ResNet's layers 3 and 4).
   // The packed and in-place paths compute 16, 32 or 48 columns a tile; the choice weighs the columns computed in
-  // vain against the cost of packing. Measured on Zen 4 with 2 threads (bench/NOTES.md): transposed wins for strided convs
-  // (no im2col to pack: ResNet's 7x7 stem 1.90 -> 1.47 ms at batch 1), for rows of <= 14 outputs with >= 96 channels
-  // (pointwise: <= 7, or 14 at batch 1) and for 3x3 convs over 28x28 at batch 8; in place wins for 3x3 convs up to 1.25x the columns computed (pointwise convs
-  // cost little to pack and go in place only when that computes no more columns, i.e. unless packing lets tiles
-  // span the images of a batch). Shapes that would leave more than 1/4 of the work empty stay on BLAS.
+  // vain against the cost of packing. Measured on Zen 4 with 2 threads (bench/NOTES.md): transposed wins for
+  // strided convs (no im2col to pack: ResNet's 7x7 stem 1.90 -> 1.47 ms at batch 1), for rows of <= 14 outputs
+  // with >= 96 channels (pointwise: <= 7, or 14 at batch 1) and for 3x3 convs over 28x28 at batch 8; in place wins
+  // for 3x3 convs up to 1.25x the columns computed (pointwise convs cost little to pack and go in place only when
+  // that computes no more columns, i.e. unless packing lets tiles span the images of a batch). Shapes that would
+  // leave more than 1/4 of the work empty stay on BLAS.
   const int64_t ncols = s.n * osz;
   const auto computed = [](int64_t cols) { return cols / kPgemmNR * kPgemmNR + (cols % kPgemmNR + 15) / 16 * 16; };
   const bool pgemm_ok = prep && s.group == 1 && g.nd() == 2 && prep->a->m() == s.m && prep->a->k() == kdim &&

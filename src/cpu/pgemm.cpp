@@ -45,7 +45,9 @@ float* thread_buffer(BufferSlot slot, size_t floats) {
 #define ONYX_AVX512 __attribute__((target("avx512f")))
 
 // The first n (0..16) lanes.
-inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u); }
+inline __mmask16 first_lanes(int64_t n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xFFFFu : (1u << n) - 1u);
+}
 
 // The epilogue of every store: dst[0, len) = t[0, len) + bias (a scalar, or col_bias[0, len) when not null)
 // (+ z[0, len)), ReLU in registers (max(0, x) keeps NaN and -0 as the reference's x < 0 ? 0 : x does). Other
@@ -55,7 +57,8 @@ ONYX_AVX512 inline void store_run(float* dst, const float* t, int64_t len, float
   const __m512 b = _mm512_set1_ps(bias);
   for (int64_t c = 0; c < len; c += 16) {
     const __mmask16 m = first_lanes(len - c);
-    __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + c), col_bias ? _mm512_maskz_loadu_ps(m, col_bias + c) : b);
+    __m512 x =
+        _mm512_add_ps(_mm512_maskz_loadu_ps(m, t + c), col_bias ? _mm512_maskz_loadu_ps(m, col_bias + c) : b);
     if (z) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, z + c));
     if (relu) x = _mm512_mask_max_ps(x, static_cast<__mmask16>(0xFFFF), _mm512_setzero_ps(), x);
     _mm512_mask_storeu_ps(dst + c, m, x);
@@ -158,7 +161,8 @@ __attribute__((target("avx512f"))) void store_tile(const float* tile, int64_t ro
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = i0 + r;
       const int64_t off = img * o.image_stride + i * cpi + pos;
-      store_run(o.c + off, tile + r * NR, w, o.bias ? o.bias[i] : 0.0f, nullptr, o.z ? o.z + off : nullptr, relu);
+      store_run(o.c + off, tile + r * NR, w, o.bias ? o.bias[i] : 0.0f, nullptr, o.z ? o.z + off : nullptr,
+                relu);
       if (other_act) apply_activation(o.act, o.c + off, w);
     }
     return;
@@ -211,8 +215,9 @@ __attribute__((target("avx512f"))) void store_tile_direct(const float* tile, int
   }
 }
 
-// Tiles of 48 columns a column block holds: its B rows (K x 48 floats a tile) stay in L2 (about 384 KB) while every
-// A panel passes over them, 1..10 tiles, and the `groups` (images) x `tiles` split into at least two blocks a thread.
+// Tiles of 48 columns a column block holds: its B rows (K x 48 floats a tile) stay in L2 (about 384 KB) while
+// every A panel passes over them, 1..10 tiles, and the `groups` (images) x `tiles` split into at least two
+// blocks a thread.
 int64_t block_tiles(int64_t K, int64_t groups, int64_t tiles, int threads) {
   int64_t bp = std::clamp<int64_t>((384 * 1024 / 4) / (std::max<int64_t>(K, 1) * NR), 1, 10);
   while (bp > 1 && groups * ((tiles + bp - 1) / bp) < 2 * threads) --bp;
@@ -451,7 +456,8 @@ __attribute__((target("avx512f"))) void store_tile_t(const float* tile, int64_t 
     for (int j = 0; j < 4; ++j) {  // channels 4b + j, two 128-bit blocks b at a time
       for (int b = 0; b < 4; b += 2) {
         // [u_j.b, u_j.b+1, u_4+j.b, u_4+j.b+1] (the immediate must be a constant: b | (b+1) << 2 | b << 4 | ...)
-        const __m512 m = b == 0 ? _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44) : _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
+        const __m512 m =
+            b == 0 ? _mm512_shuffle_f32x4(u[j], u[4 + j], 0x44) : _mm512_shuffle_f32x4(u[j], u[4 + j], 0xEE);
         const __m512 x0 = _mm512_shuffle_f32x4(m, m, 0xD8);           // [u_j.b, u_4+j.b, u_j.b+1, u_4+j.b+1]
         const int64_t c_lo = 16 * g + 4 * b + j, c_hi = c_lo + 4;
         if (c_lo >= chs) continue;
