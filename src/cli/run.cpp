@@ -279,7 +279,13 @@ int run_command(const RunOpts& o) {
       runner->set_extra_outputs(extras);
     }
     for (size_t i = 0; i < feeds.size(); ++i) {
-      r.outputs.push_back(runner->infer(feeds[i]));
+      try {
+        r.outputs.push_back(runner->infer(feeds[i]));
+      } catch (const Error& e) {
+        // Name the backend (and the iteration, when there are several) that failed.
+        throw Error(e.code(), r.name + (feeds.size() > 1 ? " (iteration " + std::to_string(i) + ")" : "") +
+                                  ": " + e.what());
+      }
       r.times.push_back(runner->last_inference_time());
     }
     double sum = 0, lo = r.times[0], hi = r.times[0];

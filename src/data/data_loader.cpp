@@ -364,7 +364,13 @@ NamedTensors DataLoader::operator[](int i) const {
   NumpyRandom rng(static_cast<uint32_t>(options_.seed + static_cast<uint64_t>(i)));
   NamedTensors out;
   for (const Plan& p : plans_) {
-    Tensor t(p.meta.dtype, p.dims);
+    Tensor t = [&] {
+      try {
+        return Tensor(p.meta.dtype, p.dims);
+      } catch (const Error& e) {
+        throw Error(e.code(), "generating input '" + p.meta.name + "': " + e.what());
+      }
+    }();
     const int64_t n = t.numel();
     if (p.values) {
       dispatch_integer(p.meta.dtype, "shape input", [&]<typename T>() {

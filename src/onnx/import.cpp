@@ -285,9 +285,15 @@ std::string one_line(std::string_view s) {
 onnx::ModelProto parse_proto(std::string_view bytes, const std::string& label) {
   if (bytes.empty()) fail_bad_input(label, ": file is empty, not an ONNX model");
   onnx::ModelProto mp;
-  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
-      !mp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    fail_bad_input(label, ": not a valid ONNX model (protobuf parse failed: truncated or not a ModelProto)");
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    fail_bad_input(
+        label, ": file of ", bytes.size(),
+        " bytes is over protobuf's 2 GiB limit for one message (store the weights as external data)");
+  if (!mp.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    fail_bad_input(
+        label,
+        ": not a valid ONNX model (protobuf parse failed: truncated, not a ModelProto, or nested deeper "
+        "than protobuf's limit of 100 levels)");
   return mp;
 }
 

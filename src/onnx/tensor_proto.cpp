@@ -60,8 +60,10 @@ std::string read_external(const onnx::TensorProto& p, const ExternalData& ext, c
   }
   const std::string path = resolve_external_path(location, ext, where);
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+  if (::stat(path.c_str(), &st) != 0)
     fail_bad_input(where, ": external data file '", location, "' not found");
+  if (!S_ISREG(st.st_mode))
+    fail_bad_input(where, ": external data location '", location, "' is not a regular file");
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
   if (static_cast<uint64_t>(offset) > file_size)
     fail_bad_input(where, ": external data offset ", offset, " is past the end of '", location, "' (", file_size,

@@ -108,8 +108,9 @@ void run_loop(KernelContext& ctx) {
   int64_t i = 0;
   for (; (!has_max || i < max_trips) && (!has_cond || cond); ++i) {
     if (i >= limit)
-      ctx.fail("loop exceeds the limit of ", limit, " iterations (limits().max_loop_iterations)",
-               has_max ? "" : "; it has no trip count M", has_max ? "" : (has_cond ? "" : " and no condition"));
+      ctx.fail("loop exceeds the limit of ", limit, " iterations (--max-loop-iterations)",
+               has_max ? "" : "; it has no trip count M",
+               has_max ? "" : (has_cond ? "" : " and no condition"));
     std::vector<RunValue> body_in;
     body_in.reserve(2 + s.n_carried);
     body_in.emplace_back(Tensor::scalar<int64_t>(i));

@@ -145,8 +145,8 @@ ScanResult scan_once(KernelContext& ctx, const ScanAttrs& a, std::vector<RunValu
   ScanResult r;
   r.scan_elems.resize(a.n_scan_out);
   if (length > limits().max_loop_iterations)
-    ctx.fail("scan of ", length, " iterations exceeds limits().max_loop_iterations (",
-             limits().max_loop_iterations, ")");
+    ctx.fail("scan of ", length, " iterations exceeds the limit of ", limits().max_loop_iterations,
+             " iterations (--max-loop-iterations)");
   for (int64_t t = 0; t < length; ++t) {
     std::vector<RunValue> body_in = states;
     for (size_t j = 0; j < a.n_scan_in; ++j) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make_seeds.sh BUILD_DIR: writes the fuzz seed corpora into BUILD_DIR/fuzz/seeds/<target>/ (never into the
 # source tree). Sources: the ONNX backend test data (models and .pb tensors up to 64 KiB), the malformed-model
-# corpus of tests/hostile (onyx_tests --gtest_filter='Hostile*' with ONYX_HOSTILE_CORPUS_DIR), onyx-fuzz-seeds
+# corpus of tests/hostile (its models, from tests/hostile/make_corpus.sh), onyx-fuzz-seeds
 # (npy/npz/json/pb of every dtype, CLI argument strings), and plans `onyx build` makes from a few small test-data
 # models (fuzz_plan). Idempotent: rewrites the folder.
 set -euo pipefail
@@ -41,8 +41,13 @@ else
   echo "make_seeds.sh: $build/onyx not built: no plan seeds" >&2
 fi
 if [ -x "$build/tests/onyx_tests" ]; then
-  ONYX_HOSTILE_CORPUS_DIR="$seeds/onnx_model" "$build/tests/onyx_tests" --gtest_filter='Hostile*' \
-    --gtest_brief=1 >/dev/null || echo "make_seeds.sh: some Hostile tests failed (the corpus is still written)" >&2
+  hostile="$build/fuzz/hostile-corpus"
+  bash "$(dirname "$0")/../hostile/make_corpus.sh" "$build/tests/onyx_tests" "$hostile" >/dev/null ||
+    echo "make_seeds.sh: some Hostile tests failed (the corpus is still written)" >&2
+  for f in "$hostile"/*/model/model.onnx; do
+    case="${f%/model/model.onnx}"
+    cp "$f" "$seeds/onnx_model/$(basename "$case").onnx"
+  done
 else
   echo "make_seeds.sh: $build/tests/onyx_tests not built: no hostile-model seeds" >&2
 fi

@@ -4,6 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "cuda/check.h"
@@ -14,6 +18,7 @@
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 #include "onyx/runner.h"
+#include "plan/plan_file.h"
 
 namespace onyx::cuda::test {
 namespace {
@@ -250,6 +255,151 @@ TEST_F(CudaEngine, PlanForAnotherArchitectureIsRefusedInOneLine) {
     EXPECT_NE(what.find("rebuild"), std::string::npos) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos);
   }
+}
+
+// ---- hostile cuda plans (issue #8): the fuzz_plan target runs without CUDA, so the cuda part of a plan (its
+// layer table, precisions, channels-last list, tactics and host inputs, checked only where a device exists)
+// is fuzzed here, structure-aware: each trial rewrites one to three JSON values of the plan metadata or of
+// its cuda metadata (type changes, boundary numbers, other layers' names, removed keys and elements, swaps),
+// writes the plan again with a valid checksum (what a hostile author would do), loads it and runs whatever
+// loads. Every failure must be one onyx::Error line; afterwards the device must still compute a clean plan
+// correctly (a mutation that made a kernel write out of bounds would leave a sticky CUDA error or wrong
+// results).
+
+using Json = nlohmann::json;
+
+// Every value of `j`, depth first (pointers into `j`).
+void collect(Json& j, std::vector<Json*>& out) {
+  out.push_back(&j);
+  if (j.is_array() || j.is_object())
+    for (Json& c : j) collect(c, out);
+}
+
+void mutate(Json& root, std::mt19937& rng, const std::vector<std::string>& strings) {
+  std::vector<Json*> all;
+  collect(root, all);
+  Json& v = *all[rng() % all.size()];
+  static const int64_t numbers[] = {
+      -1, 0, 1, 2, 3, 7, 64, 1 << 20, int64_t{1} << 31, int64_t{1} << 40, INT64_MAX, INT64_MIN};
+  switch (rng() % 9) {
+    case 0:
+      v = numbers[rng() % std::size(numbers)];
+      break;
+    case 1:
+      v = strings[rng() % strings.size()];
+      break;
+    case 2:
+      v = (rng() % 2) ? Json::array() : Json::object();
+      break;
+    case 3:
+      v = (rng() % 2) ? Json(nullptr) : Json(rng() % 2 == 0);
+      break;
+    case 4:  // a number nudged
+      if (v.is_number_integer())
+        v = v.get<int64_t>() + ((rng() % 2) ? 1 : -1);
+      else if (v.is_number())
+        v = -v.get<double>();
+      else
+        v = numbers[rng() % std::size(numbers)];
+      break;
+    case 5:  // an element or key removed
+      if (v.is_array() && !v.empty())
+        v.erase(rng() % v.size());
+      else if (v.is_object() && !v.empty())
+        v.erase(std::next(v.begin(), static_cast<long>(rng() % v.size())).key());
+      break;
+    case 6:  // an element duplicated
+      if (v.is_array() && !v.empty()) v.push_back(v[rng() % v.size()]);
+      break;
+    case 7:  // two elements swapped
+      if (v.is_array() && v.size() > 1) std::swap(v[rng() % v.size()], v[rng() % v.size()]);
+      break;
+    default:  // replaced by another value of the document
+      v = Json(*all[rng() % all.size()]);
+      break;
+  }
+}
+
+void collect_strings(const Json& j, std::vector<std::string>& out) {
+  if (j.is_string()) out.push_back(j.get<std::string>());
+  if (j.is_array() || j.is_object())
+    for (const Json& c : j) collect_strings(c, out);
+}
+
+TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
+  struct Subject {
+    const char* name;
+    Model (*model)();
+    Precision precision;
+    std::vector<int64_t> dims;
+  };
+  const Subject subjects[] = {{"mlp", mlp, Precision::kFp16, {2, 4}},
+                              {"convnet", convnet, Precision::kFp16, {2, 3, 8, 8}},
+                              {"attention", attention_like, Precision::kFp32, {2, 5, 8}}};
+  std::mt19937 rng(8);
+  std::map<int, int> by_code;
+  std::map<int, std::vector<std::string>> examples;
+  int trials = 0, loaded = 0, ran = 0;
+  for (const Subject& sub : subjects) {
+    SCOPED_TRACE(sub.name);
+    const std::string plan = build_plan(sub.model(), cuda_config(sub.precision));
+    std::vector<plan::Section> sections;
+    const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCuda, sections);
+    std::string meta_text;
+    for (const plan::Section& sec : sections)
+      if (sec.tag == plan::SectionTag::kMeta) meta_text = std::string(sec.data);
+    const Json meta = Json::parse(meta_text);
+    ASSERT_TRUE(meta.contains("cuda"));
+    const Json cuda_meta = Json::parse(meta.at("cuda").get<std::string>());
+    std::vector<std::string> strings = {"", "x", "fp16", "fp32", "bf16", "int8"};
+    collect_strings(meta, strings);
+    collect_strings(cuda_meta, strings);
+    size_t elems = 1;
+    for (int64_t d : sub.dims) elems *= static_cast<size_t>(d);
+    const std::vector<float> x = random_floats(elems, 3);
+    const auto start = std::chrono::steady_clock::now();
+    for (int trial = 0; trial < 600 && std::chrono::steady_clock::now() - start < std::chrono::seconds(60);
+         ++trial) {
+      Json m = meta, c = cuda_meta;
+      const int n = 1 + static_cast<int>(rng() % 3);
+      for (int k = 0; k < n; ++k) mutate((rng() % 3) ? c : m, rng, strings);
+      if (m.contains("cuda") && m["cuda"].is_string()) m["cuda"] = c.dump();
+      const std::string meta_bytes = m.dump();
+      std::vector<plan::Section> out = sections;
+      for (plan::Section& sec : out)
+        if (sec.tag == plan::SectionTag::kMeta) sec.data = meta_bytes;
+      const std::string bad = plan::write_plan(header, out);
+      ++trials;
+      try {
+        auto engine = Engine::deserialize(bad, "p.plan");
+        ++loaded;
+        auto ctx = engine->create_execution_context();
+        (void)cuda_run(*ctx, "x", sub.dims, x, "y", stream());
+        ++ran;
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+        ++by_code[e.exit_code()];
+        if (examples[e.exit_code()].size() < 3) examples[e.exit_code()].push_back(what.substr(0, 160));
+      }
+      const cudaError_t err = cudaStreamSynchronize(stream());
+      ASSERT_EQ(err, cudaSuccess) << "trial " << trial << ": " << cudaGetErrorString(err)
+                                  << "; metadata: " << meta_bytes.substr(0, 400);
+    }
+  }
+  std::cout << "[ mutation ] " << trials << " cuda plans: " << loaded << " loaded, " << ran << " ran";
+  for (const auto& [code, count] : by_code) std::cout << ", " << count << " refused with exit code " << code;
+  std::cout << "\n";
+  for (const auto& [code, list] : examples)
+    for (const std::string& e : list) std::cout << "    [" << code << "] " << e << "\n";
+  EXPECT_GT(trials, 100);
+  EXPECT_GT(by_code[2], 0);  // most mutations are refused as damaged plans
+  // The device still computes a clean plan correctly.
+  auto engine = build_engine(convnet(), cuda_config());
+  auto ctx = engine->create_execution_context();
+  const auto x = random_floats(2 * 192, 41);
+  EXPECT_TRUE(all_close(cuda_run(*ctx, "x", {2, 3, 8, 8}, x, "y", stream()),
+                        ref_run(convnet(), "x", {2, 3, 8, 8}, x), Tol{1e-4f, 1e-5f}));
 }
 
 TEST_F(CudaEngine, EnqueueDoesNotSynchronize) {

@@ -89,7 +89,7 @@ TEST(Loop, WhileLoopWithoutTripCountIsCappedByTheLimit) {
   }, &msg);
   limits().max_loop_iterations = saved;
   EXPECT_EQ(code, static_cast<int>(ErrorCode::kBadInput));
-  EXPECT_NE(msg.find("max_loop_iterations"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(--max-loop-iterations)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("Loop"), std::string::npos) << msg;
   // Within the limit the while loop ends on its condition.
   auto r = RefSession(lm.m.model).run({{"cond", RunValue(Tensor::scalar<bool>(true))},
