@@ -140,7 +140,10 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
     for_each_node_recursive_mut(g, [&](Node&) { ++count; });
     if (!opsets.is_array() || opsets.size() != count) bad("node table does not match the graph");
     size_t i = 0;
-    for_each_node_recursive_mut(g, [&](Node& n) { n.opset = opsets.at(i++).get<int64_t>(); });
+    for_each_node_recursive_mut(g, [&](Node& n) {
+      n.opset = opsets.at(i++).get<int64_t>();
+      if (n.opset < 1) bad(n.describe(), " has opset ", n.opset);
+    });
     // Every node's arity is the one its op version allows (import checked it, a damaged plan may not have kept
     // it): kernels index their inputs and outputs without checking the count again.
     for_each_node_recursive_mut(g, [&](Node& n) {

@@ -336,6 +336,9 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
   const Subject subjects[] = {{"mlp", mlp, Precision::kFp16, {2, 4}},
                               {"convnet", convnet, Precision::kFp16, {2, 3, 8, 8}},
                               {"attention", attention_like, Precision::kFp32, {2, 5, 8}}};
+  // Seconds of trials per model (ONYX_TEST_MUTATION_SECONDS, default 60; less under compute-sanitizer).
+  const char* env_seconds = std::getenv("ONYX_TEST_MUTATION_SECONDS");
+  const int seconds = env_seconds ? std::max(1, std::atoi(env_seconds)) : 60;
   std::mt19937 rng(8);
   std::map<int, int> by_code;
   std::map<int, std::vector<std::string>> examples;
@@ -358,7 +361,7 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
     for (int64_t d : sub.dims) elems *= static_cast<size_t>(d);
     const std::vector<float> x = random_floats(elems, 3);
     const auto start = std::chrono::steady_clock::now();
-    for (int trial = 0; trial < 600 && std::chrono::steady_clock::now() - start < std::chrono::seconds(60);
+    for (int trial = 0; trial < 20000 && std::chrono::steady_clock::now() - start < std::chrono::seconds(seconds);
          ++trial) {
       Json m = meta, c = cuda_meta;
       const int n = 1 + static_cast<int>(rng() % 3);
@@ -392,8 +395,9 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
   std::cout << "\n";
   for (const auto& [code, list] : examples)
     for (const std::string& e : list) std::cout << "    [" << code << "] " << e << "\n";
-  EXPECT_GT(trials, 100);
+  EXPECT_GE(trials, 30);
   EXPECT_GT(by_code[2], 0);  // most mutations are refused as damaged plans
+  EXPECT_GT(ran, 0);
   // The device still computes a clean plan correctly.
   auto engine = build_engine(convnet(), cuda_config());
   auto ctx = engine->create_execution_context();
