@@ -1143,6 +1143,16 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
   }
   std::vector<bool> host_nodes;
   for (const EngineData::Step& st : d.steps) host_nodes.push_back(!st.device);
+  // The plan's host/device split must be the one this onyx makes for this graph and these shape-tensor inputs:
+  // a damaged split would let a host node read device memory, or a device layer run a host-only op.
+  const std::vector<bool> expected_host = classify_host(g, host_io);
+  if (expected_host.size() != host_nodes.size())
+    fail_bad_input(label, ": damaged plan (the kernel table does not match the graph)");
+  for (size_t s = 0; s < host_nodes.size(); ++s)
+    if (expected_host[s] != host_nodes[s])
+      fail_bad_input(label, ": damaged plan (", d.steps[s].node->describe(), " runs on the ",
+                     host_nodes[s] ? "host" : "device", ", this onyx runs it on the ",
+                     expected_host[s] ? "host" : "device", ")");
   const std::unordered_set<const Value*> host_vals = host_values_of(g, host_nodes, host_io);
   const bool strongly_typed = meta.value("strongly_typed", false);
   e->steps.resize(d.steps.size());
@@ -1165,7 +1175,14 @@ std::shared_ptr<TargetEngine> cuda_load_engine(const EngineData& d, const std::s
     si.precision = precision_of(si.precision_name);
     si.build = make_build(*d.steps[s].node, host_vals, si.precision, strongly_typed);
     si.nhwc = si.build.nhwc = nhwc[s];
-    std::unique_ptr<Layer> l = create_layer(si.build);
+    std::unique_ptr<Layer> l;
+    try {
+      l = create_layer(si.build);
+    } catch (const Error& err) {
+      // This onyx built the same layer when it wrote the plan: a layer it cannot make now means damage.
+      if (err.code() != ErrorCode::kUnsupported) throw;
+      fail_bad_input(label, ": damaged plan (", err.what(), ")");
+    }
     if (si.nhwc) {
       si.role = nhwc_role(*d.steps[s].node, l->kernel());
       if (si.role == NhwcRole::kNone)

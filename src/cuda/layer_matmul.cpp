@@ -54,6 +54,8 @@ Problem matmul_problem(const Dims& a_in, const Dims& b_in, const Dims& y, DType 
   d.m = a[a.size() - 2];
   d.k = a.back();
   d.n = b.back();
+  if (b[b.size() - 2] != d.k)
+    fail_bad_input("MatMul inner dimensions differ: ", dims_to_string(a_in), " and ", dims_to_string(b_in));
   const int64_t a_batch = prod(a, 0, a.size() - 2), b_batch = prod(b, 0, b.size() - 2);
   const int64_t y_count = cuda::numel(y);
   const int64_t batch = d.m * d.n > 0 ? y_count / (d.m * d.n) : 0;
@@ -120,6 +122,8 @@ class GemmLayer : public Layer {
       d.m = trans_a_ ? a[1] : a[0];
       d.k = trans_a_ ? a[0] : a[1];
       d.n = trans_b_ ? bd[0] : bd[1];
+      if ((trans_b_ ? bd[1] : bd[0]) != d.k)
+        fail_bad_input("Gemm inner dimensions differ: ", dims_to_string(a), " and ", dims_to_string(bd));
       d.alpha = alpha_;
       pr_.empty = d.m * d.n == 0;
       pr_.zero_k = d.k == 0;

@@ -170,6 +170,16 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       auto it = std::find(inputs.begin(), inputs.end(), v);
       if (!v || it == inputs.end() || v->is_initializer()) bad("weight '", name, "' is not a graph input");
       inputs.erase(it);
+      // The model declares each weight's shape: the table must agree (kernels size their reads by one or the
+      // other; found by mutating cuda plans).
+      if (v->type.is_tensor() && v->type.has_shape && v->type.shape.rank_known()) {
+        const Shape& declared = v->type.shape;
+        bool same = declared.rank() == dims.size();
+        for (size_t k = 0; same && k < dims.size(); ++k)
+          same = !declared[k].is_known() || declared[k].value() == dims[k];
+        if (!same)
+          bad("weight '", name, "' has dims ", dims_to_string(dims), ", the model declares ", declared.to_string());
+      }
       if (v->type.is_tensor() && v->type.dtype != dtype) {
         const auto is_float = [](DType t) {
           return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16;
@@ -201,8 +211,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
         if (step.kernel->prepare) step.prepared = step.kernel->prepare(n);
       }
       step.schema = OpRegistry::instance().find(n.domain, n.op_type, n.opset);
-      if (!step.schema || !step.schema->run)
-        fail_unsupported(label, ": ", n.describe(), " (opset ", n.opset, "): op is not supported");
+      // The builder of this onyx version resolved every op it wrote (read_plan checked the version).
+      if (!step.schema || !step.schema->run) bad(n.describe(), " has no kernel at opset ", n.opset);
     }
     // Profiles.
     std::string names;

@@ -118,6 +118,10 @@ void infer_gemm(InferContext& ctx) {
   if (bs.rank_known() && bs.rank() != 2) ctx.fail("B must be 2-D, got ", bs.to_string());
   const Dim m = as.rank_known() ? as[at.trans_a ? 1 : 0] : Dim::unknown();
   const Dim n = bs.rank_known() ? bs[at.trans_b ? 0 : 1] : Dim::unknown();
+  const Dim ka = as.rank_known() ? as[at.trans_a ? 0 : 1] : Dim::unknown();
+  const Dim kb = bs.rank_known() ? bs[at.trans_b ? 1 : 0] : Dim::unknown();
+  if (ka.is_known() && kb.is_known() && ka.value() != kb.value())
+    ctx.fail("inner dimensions differ: op(A) has ", ka.value(), " columns, op(B) has ", kb.value(), " rows");
   ctx.set_output(0, dt, Shape({m, n}));
 }
 

@@ -5,11 +5,13 @@
 
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "onyx/builder.h"
 #include "onyx/engine.h"
 #include "onyx/onnx.h"
+#include "plan/plan_file.h"
 
 namespace onyx {
 namespace {
@@ -125,6 +127,35 @@ TEST(EnginePlan, EveryFlippedByteAndEveryTruncationIsACleanError) {
     ASSERT_FALSE(load_error(bad).empty()) << "byte " << i << " flipped was accepted";
   }
   for (size_t n = 0; n < plan.size(); n += 7) ASSERT_FALSE(load_error(plan.substr(0, n)).empty()) << n;
+}
+
+TEST(EnginePlan, WeightTableMustMatchTheShapesTheModelDeclares) {
+  // A weight whose table entry keeps its byte count but changes its dims (found by mutating cuda plans, whose
+  // layers sized a GEMM by the table and read past the weight) is a damaged plan.
+  const std::string plan = default_model_plan(false);
+  std::vector<plan::Section> sections;
+  const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCpu, sections);
+  std::string meta_text;
+  for (const plan::Section& s : sections)
+    if (s.tag == plan::SectionTag::kMeta) meta_text = std::string(s.data);
+  nlohmann::json meta = nlohmann::json::parse(meta_text);
+  bool changed = false;
+  std::string name;
+  for (auto& w : meta.at("weights")) {
+    auto& dims = w.at(2);
+    if (dims.size() < 2 || dims.front() == dims.back()) continue;
+    std::swap(dims.front(), dims.back());  // same element count, other shape
+    name = w.at(0).get<std::string>();
+    changed = true;
+    break;
+  }
+  ASSERT_TRUE(changed);
+  const std::string text = meta.dump();
+  for (plan::Section& s : sections)
+    if (s.tag == plan::SectionTag::kMeta) s.data = text;
+  const std::string err = load_error(plan::write_plan(header, sections));
+  EXPECT_NE(err.find("p.plan: damaged plan (weight '" + name + "' has dims ["), std::string::npos) << err;
+  EXPECT_NE(err.find("the model declares"), std::string::npos) << err;
 }
 
 TEST(EnginePlan, MutatedContentsBehindAValidChecksumNeverCrash) {

@@ -783,6 +783,16 @@ void make_loop(Case& c, bool with_m, int64_t m, bool with_cond) {
 
 }  // namespace
 
+TEST(Hostile, GemmWhoseInnerDimensionsDiffer) {
+  // Gemm's inference checked only ranks: [2,3] x [4,5] reached run time (and a cuda layer sized by the
+  // operands would read past B). Now refused when the model is loaded.
+  Case c;
+  auto* g = c.graph();
+  add_float_initializer(g, "b", {4, 5}, std::vector<float>(20, 1.0f));
+  add_node(g, "Gemm", {"x", "b"}, {"g"}, "gemm");
+  c.expect_rejected("node 'gemm' (Gemm): inner dimensions differ: op(A) has 3 columns, op(B) has 4 rows");
+}
+
 TEST(Hostile, ShapeInputDeclaredWithAnAbsurdLength) {
   // A shape input declared int64[2^57] (legal: no data, and the element count fits in int64). Its length must
   // not size an output rank in shape inference (it did: Reshape asked for 2^57 Dims; found by fuzz_onnx_model).
