@@ -14,6 +14,9 @@ struct Limits {
   int max_subgraph_depth = 64;
   // Largest trip count a Loop may run (guards against a hostile `M` or a never-false condition).
   int64_t max_loop_iterations = 100'000'000;
+  // Most nodes that inlining model-local functions may create at import. 2^24 let a 1.6 KB model inline 8.5M
+  // nodes (7.6 GB, minutes; found by fuzz_onnx_model); 2^18 is far above real models.
+  uint64_t max_inlined_nodes = uint64_t{1} << 18;
 };
 
 // The process-wide limits (initialized on first use). Not thread-safe to modify while models are running.

@@ -220,14 +220,14 @@ class FunctionCheck {
 
   void run() {
     const uint64_t total = expanded_nodes(*m_.graph);
-    if (total > kMaxExpandedNodes)
-      fail_bad_input(label_, ": model-local functions expand to more than ", kMaxExpandedNodes, " nodes when inlined");
+    if (total > max_nodes_)
+      fail_bad_input(label_, ": model-local functions expand to more than ", max_nodes_, " nodes when inlined");
   }
 
  private:
-  // Nodes that inlining creates (the model's own nodes outside functions are not counted). 2^24 let a 1.6 KB
-  // model inline 8.5M nodes (7.6 GB, minutes; found by fuzz_onnx_model); 2^18 is far above real models.
-  static constexpr uint64_t kMaxExpandedNodes = uint64_t{1} << 18;
+  // Nodes that inlining may create (the model's own nodes outside functions are not counted):
+  // limits().max_inlined_nodes.
+  const uint64_t max_nodes_ = limits().max_inlined_nodes;
 
   uint64_t expanded_nodes(const Graph& g, bool in_function = false) {
     uint64_t count = 0;
@@ -238,7 +238,7 @@ class FunctionCheck {
         if (a.g) count += expanded_nodes(*a.g, in_function);
         for (const auto& sg : a.graphs) count += expanded_nodes(*sg, in_function);
       }
-      count = std::min(count, kMaxExpandedNodes + 1);  // saturate
+      count = std::min(count, max_nodes_ + 1);  // saturate
     }
     return count;
   }

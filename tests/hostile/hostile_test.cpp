@@ -463,6 +463,42 @@ TEST(Hostile, FunctionsThatDoubleWithEveryLevel) {
   c.expect_rejected("model-local functions expand to more than 262144 nodes when inlined");
 }
 
+TEST(HostileLibrary, InliningLimitIsConfigurable) {
+  // limits().max_inlined_nodes (the fuzz targets lower it to keep to parsing and inference): 4 doubling levels
+  // inline 16 nodes, refused under a limit of 8, accepted under the default.
+  onnx::ModelProto m = relu_model();
+  for (int i = 0; i < 4; ++i) {
+    auto* f = m.add_functions();
+    f->set_name("F" + std::to_string(i));
+    f->set_domain("local");
+    f->add_input("a");
+    f->add_output("c");
+    const std::string callee = i + 1 < 4 ? "F" + std::to_string(i + 1) : "Relu";
+    for (const auto& [in, out] : {std::pair{"a", "b"}, std::pair{"b", "c"}}) {
+      auto* n = f->add_node();
+      n->set_op_type(callee);
+      if (i + 1 < 4) n->set_domain("local");
+      n->add_input(in);
+      n->add_output(out);
+    }
+  }
+  auto* op = m.add_opset_import();
+  op->set_domain("local");
+  op->set_version(1);
+  add_node(m.mutable_graph(), "F0", {"x"}, {"z"}, "call")->set_domain("local");
+  const std::string bytes = m.SerializeAsString();
+  EXPECT_NO_THROW(parse_model(bytes, "", "f.onnx"));
+  const uint64_t saved = limits().max_inlined_nodes;
+  limits().max_inlined_nodes = 8;
+  try {
+    parse_model(bytes, "", "f.onnx");
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "f.onnx: model-local functions expand to more than 8 nodes when inlined");
+  }
+  limits().max_inlined_nodes = saved;
+}
+
 TEST(Hostile, FunctionsThatDoubleBelowTheLimitInlineInLinearTime) {
   // 17 doubling levels: 131072 nodes when inlined, under the expansion limit. Inlining removed each call with
   // its own pass over the node list (and probed value names one by one): quadratic, minutes for a 1.6 KB model
