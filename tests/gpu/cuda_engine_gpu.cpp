@@ -19,6 +19,7 @@
 #include "onyx/ref.h"
 #include "onyx/runner.h"
 #include "plan/plan_file.h"
+#include "engine/plan_mutation.h"
 
 namespace onyx::cuda::test {
 namespace {
@@ -267,57 +268,8 @@ TEST_F(CudaEngine, PlanForAnotherArchitectureIsRefusedInOneLine) {
 // results).
 
 using Json = nlohmann::json;
-
-// Every value of `j`, depth first, with its JSON pointer.
-void collect(Json& j, const std::string& path, std::vector<std::pair<Json*, std::string>>& out) {
-  out.emplace_back(&j, path);
-  if (j.is_array())
-    for (size_t k = 0; k < j.size(); ++k) collect(j[k], path + "/" + std::to_string(k), out);
-  else if (j.is_object())
-    for (auto it = j.begin(); it != j.end(); ++it) collect(it.value(), path + "/" + it.key(), out);
-}
-
-// Rewrites one value of `root`; returns what it did ("PATH: OLD -> NEW").
-std::string mutate(Json& root, std::mt19937& rng, const std::vector<std::string>& strings) {
-  std::vector<std::pair<Json*, std::string>> all;
-  collect(root, "", all);
-  auto& [vp, path] = all[rng() % all.size()];
-  Json& v = *vp;
-  const std::string before = v.dump().substr(0, 120);
-  static const int64_t numbers[] = {-1, 0, 1, 2, 3, 7, 64, 1 << 20, int64_t{1} << 31, int64_t{1} << 40,
-                                    INT64_MAX, INT64_MIN};
-  switch (rng() % 9) {
-    case 0: v = numbers[rng() % std::size(numbers)]; break;
-    case 1: v = strings[rng() % strings.size()]; break;
-    case 2: v = (rng() % 2) ? Json::array() : Json::object(); break;
-    case 3: v = (rng() % 2) ? Json(nullptr) : Json(rng() % 2 == 0); break;
-    case 4:  // a number nudged
-      if (v.is_number_integer()) v = v.get<int64_t>() + ((rng() % 2) ? 1 : -1);
-      else if (v.is_number()) v = -v.get<double>();
-      else v = numbers[rng() % std::size(numbers)];
-      break;
-    case 5:  // an element or key removed
-      if (v.is_array() && !v.empty()) v.erase(rng() % v.size());
-      else if (v.is_object() && !v.empty()) v.erase(std::next(v.begin(), static_cast<long>(rng() % v.size())).key());
-      break;
-    case 6:  // an element duplicated
-      if (v.is_array() && !v.empty()) v.push_back(v[rng() % v.size()]);
-      break;
-    case 7:  // two elements swapped
-      if (v.is_array() && v.size() > 1) std::swap(v[rng() % v.size()], v[rng() % v.size()]);
-      break;
-    default:  // replaced by another value of the document
-      v = Json(*all[rng() % all.size()].first);
-      break;
-  }
-  return (path.empty() ? "/" : path) + ": " + before + " -> " + v.dump().substr(0, 120);
-}
-
-void collect_strings(const Json& j, std::vector<std::string>& out) {
-  if (j.is_string()) out.push_back(j.get<std::string>());
-  if (j.is_array() || j.is_object())
-    for (const Json& c : j) collect_strings(c, out);
-}
+using onyx::test::collect_strings;
+using onyx::test::mutate_json;
 
 TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
   struct Subject {
@@ -363,7 +315,7 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
       const int n = 1 + static_cast<int>(rng() % 3);
       for (int k = 0; k < n; ++k) {
         const bool in_cuda = rng() % 3 != 0;
-        what += std::string(in_cuda ? "  cuda" : "  meta") + mutate(in_cuda ? c : m, rng, strings) + "\n";
+        what += std::string(in_cuda ? "  cuda" : "  meta") + mutate_json(in_cuda ? c : m, rng, strings) + "\n";
       }
       if (m.contains("cuda") && m["cuda"].is_string()) m["cuda"] = c.dump();
       const std::string meta_bytes = m.dump();
