@@ -3,6 +3,7 @@
 // plan's metadata with it, write the plan again with a valid checksum, and load and run what loads.
 #pragma once
 
+#include <cstdint>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -47,8 +48,12 @@ inline std::string mutate_json(nlohmann::json& root, std::mt19937& rng, const st
     case 2: v = (rng() % 2) ? Json::array() : Json::object(); break;
     case 3: v = (rng() % 2) ? Json(nullptr) : Json(rng() % 2 == 0); break;
     case 4:  // a number nudged
-      if (v.is_number_integer()) v = v.get<int64_t>() + ((rng() % 2) ? 1 : -1);
-      else if (v.is_number()) v = -v.get<double>();
+      if (v.is_number_integer()) {
+        const int64_t x = v.get<int64_t>();
+        v = (rng() % 2) ? (x == INT64_MAX ? x : x + 1) : (x == INT64_MIN ? x : x - 1);
+      }
+      else if (v.is_number())
+        v = -v.get<double>();
       else v = numbers[rng() % std::size(numbers)];
       break;
     case 5:  // an element or key removed
