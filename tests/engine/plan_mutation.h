@@ -31,34 +31,46 @@ inline void collect_strings(const nlohmann::json& j, std::vector<std::string>& o
 }
 
 // Rewrites one value of `root` (type changes, boundary numbers, strings from `strings`, removed keys and
-// elements, duplicated and swapped elements, values copied from elsewhere in the document); returns what it did
+// elements, duplicated and swapped elements, values copied from elsewhere in the document); returns what it
+// did
 // ("PATH: OLD -> NEW").
-inline std::string mutate_json(nlohmann::json& root, std::mt19937& rng, const std::vector<std::string>& strings) {
+inline std::string mutate_json(nlohmann::json& root, std::mt19937& rng,
+                               const std::vector<std::string>& strings) {
   using Json = nlohmann::json;
   std::vector<std::pair<Json*, std::string>> all;
   collect_json(root, "", all);
   auto& [vp, path] = all[rng() % all.size()];
   Json& v = *vp;
   const std::string before = v.dump().substr(0, 120);
-  static const int64_t numbers[] = {-1, 0, 1, 2, 3, 7, 64, 1 << 20, int64_t{1} << 31, int64_t{1} << 40,
-                                    INT64_MAX, INT64_MIN};
+  static const int64_t numbers[] = {
+      -1, 0, 1, 2, 3, 7, 64, 1 << 20, int64_t{1} << 31, int64_t{1} << 40, INT64_MAX, INT64_MIN};
   switch (rng() % 9) {
-    case 0: v = numbers[rng() % std::size(numbers)]; break;
-    case 1: v = strings[rng() % strings.size()]; break;
-    case 2: v = (rng() % 2) ? Json::array() : Json::object(); break;
-    case 3: v = (rng() % 2) ? Json(nullptr) : Json(rng() % 2 == 0); break;
+    case 0:
+      v = numbers[rng() % std::size(numbers)];
+      break;
+    case 1:
+      v = strings[rng() % strings.size()];
+      break;
+    case 2:
+      v = (rng() % 2) ? Json::array() : Json::object();
+      break;
+    case 3:
+      v = (rng() % 2) ? Json(nullptr) : Json(rng() % 2 == 0);
+      break;
     case 4:  // a number nudged
       if (v.is_number_integer()) {
         const int64_t x = v.get<int64_t>();
         v = (rng() % 2) ? (x == INT64_MAX ? x : x + 1) : (x == INT64_MIN ? x : x - 1);
-      }
-      else if (v.is_number())
+      } else if (v.is_number())
         v = -v.get<double>();
-      else v = numbers[rng() % std::size(numbers)];
+      else
+        v = numbers[rng() % std::size(numbers)];
       break;
     case 5:  // an element or key removed
-      if (v.is_array() && !v.empty()) v.erase(rng() % v.size());
-      else if (v.is_object() && !v.empty()) v.erase(std::next(v.begin(), static_cast<long>(rng() % v.size())).key());
+      if (v.is_array() && !v.empty())
+        v.erase(rng() % v.size());
+      else if (v.is_object() && !v.empty())
+        v.erase(std::next(v.begin(), static_cast<long>(rng() % v.size())).key());
       break;
     case 6:  // an element duplicated
       if (v.is_array() && !v.empty()) v.push_back(v[rng() % v.size()]);
