@@ -11,8 +11,7 @@
 #include "onyx/builder.h"
 #include "onyx/engine.h"
 #include "onyx/onnx.h"
-#include "plan/plan_file.h"
-#include "engine/plan_mutation.h"
+#include "engine/damaged_plan.h"
 #include "onyx/limits.h"
 
 namespace onyx {
@@ -135,12 +134,8 @@ TEST(EnginePlan, WeightTableMustMatchTheShapesTheModelDeclares) {
   // A weight whose table entry keeps its byte count but changes its dims (found by mutating cuda plans, whose
   // layers sized a GEMM by the table and read past the weight) is a damaged plan.
   const std::string plan = default_model_plan(false);
-  std::vector<plan::Section> sections;
-  const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCpu, sections);
-  std::string meta_text;
-  for (const plan::Section& s : sections)
-    if (s.tag == plan::SectionTag::kMeta) meta_text = std::string(s.data);
-  nlohmann::json meta = nlohmann::json::parse(meta_text);
+  test::EditablePlan edit(plan, Target::kCpu);
+  nlohmann::json meta = edit.meta;
   bool changed = false;
   std::string name;
   for (auto& w : meta.at("weights")) {
@@ -152,10 +147,7 @@ TEST(EnginePlan, WeightTableMustMatchTheShapesTheModelDeclares) {
     break;
   }
   ASSERT_TRUE(changed);
-  const std::string text = meta.dump();
-  for (plan::Section& s : sections)
-    if (s.tag == plan::SectionTag::kMeta) s.data = text;
-  const std::string err = load_error(plan::write_plan(header, sections));
+  const std::string err = load_error(edit.with_meta(meta));
   EXPECT_NE(err.find("p.plan: damaged plan (weight '" + name + "' has dims ["), std::string::npos) << err;
   EXPECT_NE(err.find("the model declares"), std::string::npos) << err;
 }
@@ -190,38 +182,9 @@ TEST(EnginePlan, MutatedContentsBehindAValidChecksumNeverCrash) {
   EXPECT_GT(loaded, 0);
 }
 
-// Runs a context once with zero inputs at profile 0's largest shapes (or the declared static shapes), when every
-// input is numeric and small: what fuzz_plan does.
-void run_with_zeros(const Engine& engine) {
-  auto ctx = engine.create_execution_context();
-  std::vector<std::vector<uint8_t>> buffers;
-  for (const IoTensor& t : engine.io_tensors()) {
-    if (!t.is_input) continue;
-    if (t.dtype == DType::kString || t.dtype == DType::kUndefined) return;
-    std::vector<int64_t> dims;
-    if (!t.max_dims.empty() && !t.max_dims[0].empty()) {
-      dims = t.max_dims[0];
-    } else if (const auto known = t.shape.static_dims()) {
-      dims = *known;
-    } else {
-      return;
-    }
-    uint64_t n = 1;
-    for (int64_t d : dims) {
-      if (d < 0 || d > (1 << 16)) return;
-      n *= static_cast<uint64_t>(d);
-      if (n > (1 << 16)) return;
-    }
-    ctx->set_input_shape(t.name, dims);
-    buffers.emplace_back(std::max<uint64_t>(n * dtype_size(t.dtype), 1));
-    ctx->set_tensor_address(t.name, buffers.back().data(), buffers.back().size());
-  }
-  ctx->execute();
-}
-
 TEST(EnginePlan, MutatedMetadataBehindAValidChecksumNeverCrash) {
   // The structure-aware counterpart of fuzz_plan's byte mutations (the same mutator as the cuda plan test,
-  // engine/plan_mutation.h): rewrites 1-3 values of a plan's JSON metadata (weight table, node opsets, kernels,
+  // engine/damaged_plan.h): rewrites 1-3 values of a plan's JSON metadata (weight table, node opsets, kernels,
   // profiles, memory plan, output shapes), keeps the JSON valid and the checksum right, then loads and runs what
   // loads. Every failure is one kBadInput line (under ASan in CI: no memory error either). Subjects: the
   // default model with a profile, and backend-test models with control flow and shape ops.
@@ -241,35 +204,23 @@ TEST(EnginePlan, MutatedMetadataBehindAValidChecksumNeverCrash) {
   const int64_t saved_loop = limits().max_loop_iterations;
   limits().max_tensor_bytes = uint64_t{64} << 20;  // a lie must be refused, not survived
   limits().max_loop_iterations = 10'000;
-  // ONYX_TEST_MUTATION_TRIALS (per subject, default 400) and ONYX_TEST_MUTATION_SEED (default 11) for longer runs.
-  const char* env_trials = std::getenv("ONYX_TEST_MUTATION_TRIALS");
-  const char* env_seed = std::getenv("ONYX_TEST_MUTATION_SEED");
-  const int per_subject = env_trials ? std::max(1, std::atoi(env_trials)) : 400;
-  std::mt19937 rng(env_seed ? static_cast<uint32_t>(std::strtoul(env_seed, nullptr, 10)) : 11);
+  const int per_subject = test::mutation_trials(400);
+  std::mt19937 rng(test::mutation_seed(11));
   int trials = 0, loaded = 0, ran = 0, refused = 0;
   for (const auto& [name, plan] : subjects) {
     SCOPED_TRACE(name);
-    std::vector<plan::Section> sections;
-    const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCpu, sections);
-    std::string meta_text;
-    for (const plan::Section& sec : sections)
-      if (sec.tag == plan::SectionTag::kMeta) meta_text = std::string(sec.data);
-    const nlohmann::json meta = nlohmann::json::parse(meta_text);
+    const test::EditablePlan edit(plan, Target::kCpu);
     std::vector<std::string> strings = {"", "x", "ref", "cpu.conv"};
-    test::collect_strings(meta, strings);
+    test::collect_strings(edit.meta, strings);
     for (int trial = 0; trial < per_subject; ++trial) {
-      nlohmann::json m = meta;
+      nlohmann::json m = edit.meta;
       std::string what;
       for (int k = 0, n = 1 + static_cast<int>(rng() % 3); k < n; ++k) what += test::mutate_json(m, rng, strings) + "\n";
-      const std::string meta_bytes = m.dump();
-      std::vector<plan::Section> out = sections;
-      for (plan::Section& sec : out)
-        if (sec.tag == plan::SectionTag::kMeta) sec.data = meta_bytes;
       ++trials;
       try {
-        auto engine = Engine::deserialize(plan::write_plan(header, out), "p.plan");
+        auto engine = Engine::deserialize(edit.with_meta(m), "p.plan");
         ++loaded;
-        run_with_zeros(*engine);
+        test::run_with_zeros(*engine);
         ++ran;
       } catch (const Error& e) {
         ++refused;

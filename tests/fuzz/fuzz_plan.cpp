@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../engine/damaged_plan.h"
 #include "fuzz_common.h"
 #include "onyx/engine.h"
 
@@ -30,33 +31,6 @@ void fix_header(std::string& b) {
 }
 
 // Runs the engine once on zero-filled inputs when every input has a known, small shape (profile 0's max).
-void run_once(const onyx::Engine& engine) {
-  auto ctx = engine.create_execution_context();
-  std::vector<std::vector<uint8_t>> buffers;
-  for (const onyx::IoTensor& t : engine.io_tensors()) {
-    if (!t.is_input) continue;
-    if (t.dtype == onyx::DType::kString || t.dtype == onyx::DType::kUndefined) return;
-    std::vector<int64_t> dims;
-    if (!t.max_dims.empty() && !t.max_dims[0].empty()) {
-      dims = t.max_dims[0];
-    } else {
-      const auto known = t.shape.static_dims();
-      if (!known) return;
-      dims = *known;
-    }
-    uint64_t n = 1;
-    for (int64_t d : dims) {
-      if (d < 0 || d > (1 << 16)) return;
-      n *= static_cast<uint64_t>(d);
-      if (n > (1 << 16)) return;
-    }
-    ctx->set_input_shape(t.name, dims);
-    buffers.emplace_back(n * onyx::dtype_size(t.dtype));
-    ctx->set_tensor_address(t.name, buffers.back().data(), buffers.back().size());
-  }
-  ctx->execute();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -70,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   onyx::fuzz::expect_ok_or_error([&] {
     auto engine = onyx::Engine::deserialize(bytes, "fuzz.plan");
     (void)engine->summary();
-    run_once(*engine);
+    onyx::test::run_with_zeros(*engine);
   });
   return 0;
 }

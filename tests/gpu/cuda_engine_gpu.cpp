@@ -18,8 +18,7 @@
 #include "onyx/onnx.h"
 #include "onyx/ref.h"
 #include "onyx/runner.h"
-#include "plan/plan_file.h"
-#include "engine/plan_mutation.h"
+#include "engine/damaged_plan.h"
 
 namespace onyx::cuda::test {
 namespace {
@@ -283,10 +282,8 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
                               {"attention", attention_like, Precision::kFp32, {2, 5, 8}}};
   // Trials per model (ONYX_TEST_MUTATION_TRIALS, default 5000): each model's mutations come from its own seed,
   // so a trial is the same in every run (under compute-sanitizer too) and a finding names its mutations.
-  const char* env_trials = std::getenv("ONYX_TEST_MUTATION_TRIALS");
-  const int trials_per_model = env_trials ? std::max(1, std::atoi(env_trials)) : 5000;
-  const char* env_seed = std::getenv("ONYX_TEST_MUTATION_SEED");  // another sequence of mutations
-  const uint32_t seed = env_seed ? static_cast<uint32_t>(std::strtoul(env_seed, nullptr, 10)) : 8;
+  const int trials_per_model = onyx::test::mutation_trials(5000);
+  const uint32_t seed = onyx::test::mutation_seed(8);
   std::map<int, int> by_code;
   std::map<int, std::vector<std::string>> examples;
   int trials = 0, loaded = 0, ran = 0;
@@ -295,12 +292,8 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
     SCOPED_TRACE(sub.name);
     std::mt19937 rng(seed + static_cast<uint32_t>(si));
     const std::string plan = build_plan(sub.model(), cuda_config(sub.precision));
-    std::vector<plan::Section> sections;
-    const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCuda, sections);
-    std::string meta_text;
-    for (const plan::Section& sec : sections)
-      if (sec.tag == plan::SectionTag::kMeta) meta_text = std::string(sec.data);
-    const Json meta = Json::parse(meta_text);
+    const onyx::test::EditablePlan edit(plan, Target::kCuda);
+    const Json& meta = edit.meta;
     ASSERT_TRUE(meta.contains("cuda"));
     const Json cuda_meta = Json::parse(meta.at("cuda").get<std::string>());
     std::vector<std::string> strings = {"", "x", "fp16", "fp32", "bf16", "int8"};
@@ -318,11 +311,7 @@ TEST_F(CudaEngine, MutatedMetadataBehindAValidChecksumNeverCrash) {
         what += std::string(in_cuda ? "  cuda" : "  meta") + mutate_json(in_cuda ? c : m, rng, strings) + "\n";
       }
       if (m.contains("cuda") && m["cuda"].is_string()) m["cuda"] = c.dump();
-      const std::string meta_bytes = m.dump();
-      std::vector<plan::Section> out = sections;
-      for (plan::Section& sec : out)
-        if (sec.tag == plan::SectionTag::kMeta) sec.data = meta_bytes;
-      const std::string bad = plan::write_plan(header, out);
+      const std::string bad = edit.with_meta(m);
       ++trials;
       try {
         auto engine = Engine::deserialize(bad, "p.plan");
@@ -362,12 +351,8 @@ TEST_F(CudaEngine, WeightDimsThatDisagreeWithTheModelAreRefused) {
   // the Gemm weight FW [5,6] the dims [10,3] (same bytes) loaded; the Gemm layer took n = 10 from the table and
   // read past the 60-byte weight. The table must now agree with the model, and the layer checks k itself.
   const std::string plan = build_plan(convnet(), cuda_config(Precision::kFp16));
-  std::vector<plan::Section> sections;
-  const plan::Header header = plan::read_plan(plan, "p.plan", Target::kCuda, sections);
-  std::string meta_text;
-  for (const plan::Section& sec : sections)
-    if (sec.tag == plan::SectionTag::kMeta) meta_text = std::string(sec.data);
-  Json meta = Json::parse(meta_text);
+  const onyx::test::EditablePlan edit(plan, Target::kCuda);
+  Json meta = edit.meta;
   bool found = false;
   for (Json& w : meta.at("weights"))
     if (w.at(0) == "FW") {
@@ -376,11 +361,8 @@ TEST_F(CudaEngine, WeightDimsThatDisagreeWithTheModelAreRefused) {
       found = true;
     }
   ASSERT_TRUE(found);
-  const std::string text = meta.dump();
-  for (plan::Section& sec : sections)
-    if (sec.tag == plan::SectionTag::kMeta) sec.data = text;
   try {
-    Engine::deserialize(plan::write_plan(header, sections), "p.plan");
+    Engine::deserialize(edit.with_meta(meta), "p.plan");
     ADD_FAILURE() << "loaded";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kBadInput);

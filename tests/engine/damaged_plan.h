@@ -1,15 +1,22 @@
-// A structure-aware mutator for the JSON metadata of plan files (docs/security.md): the cpu plan test
-// (tests/engine/plan_test.cpp) and the cuda plan test (tests/gpu/cuda_engine_gpu.cpp) rewrite values of a
-// plan's metadata with it, write the plan again with a valid checksum, and load and run what loads.
+// Tools for tests that damage plan files on purpose (docs/security.md): a plan split into header, sections and
+// JSON metadata that can be written back with other metadata and a valid checksum; a structure-aware mutator
+// for that metadata; and one run of a loaded plan on zero inputs. Used by the cpu plan tests
+// (tests/engine/plan_test.cpp), the cuda plan tests (tests/gpu/cuda_engine_gpu.cpp) and fuzz_plan.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "onyx/engine.h"
+#include "plan/plan_file.h"
 
 namespace onyx::test {
 
@@ -83,6 +90,66 @@ inline std::string mutate_json(nlohmann::json& root, std::mt19937& rng,
       break;
   }
   return (path.empty() ? "/" : path) + ": " + before + " -> " + v.dump().substr(0, 120);
+}
+
+// A plan whose metadata a test rewrites. `plan` must outlive it (the sections point into it).
+struct EditablePlan {
+  plan::Header header;
+  std::vector<plan::Section> sections;
+  nlohmann::json meta;
+
+  EditablePlan(std::string_view plan, Target target) {
+    header = plan::read_plan(plan, "p.plan", target, sections);
+    for (const plan::Section& s : sections)
+      if (s.tag == plan::SectionTag::kMeta) meta = nlohmann::json::parse(s.data);
+  }
+  // The plan bytes with metadata `m` instead, checksum recomputed (what a hostile author would write).
+  std::string with_meta(const nlohmann::json& m) const {
+    const std::string text = m.dump();
+    std::vector<plan::Section> out = sections;
+    for (plan::Section& s : out)
+      if (s.tag == plan::SectionTag::kMeta) s.data = text;
+    return plan::write_plan(header, out);
+  }
+};
+
+// ONYX_TEST_MUTATION_TRIALS and ONYX_TEST_MUTATION_SEED, for longer or other runs of a mutation test.
+inline int mutation_trials(int fallback) {
+  const char* v = std::getenv("ONYX_TEST_MUTATION_TRIALS");
+  return v ? std::max(1, std::atoi(v)) : fallback;
+}
+inline uint32_t mutation_seed(uint32_t fallback) {
+  const char* v = std::getenv("ONYX_TEST_MUTATION_SEED");
+  return v ? static_cast<uint32_t>(std::strtoul(v, nullptr, 10)) : fallback;
+}
+
+// Runs a context once with zero inputs at profile 0's largest shapes (or the declared static shapes), when every
+// input is numeric and has at most 2^16 elements; otherwise does nothing.
+inline void run_with_zeros(const Engine& engine) {
+  auto ctx = engine.create_execution_context();
+  std::vector<std::vector<uint8_t>> buffers;
+  for (const IoTensor& t : engine.io_tensors()) {
+    if (!t.is_input) continue;
+    if (t.dtype == DType::kString || t.dtype == DType::kUndefined) return;
+    std::vector<int64_t> dims;
+    if (!t.max_dims.empty() && !t.max_dims[0].empty()) {
+      dims = t.max_dims[0];
+    } else if (const auto known = t.shape.static_dims()) {
+      dims = *known;
+    } else {
+      return;
+    }
+    uint64_t n = 1;
+    for (int64_t d : dims) {
+      if (d < 0 || d > (1 << 16)) return;
+      n *= static_cast<uint64_t>(d);
+      if (n > (1 << 16)) return;
+    }
+    ctx->set_input_shape(t.name, dims);
+    buffers.emplace_back(std::max<uint64_t>(n * dtype_size(t.dtype), 1));
+    ctx->set_tensor_address(t.name, buffers.back().data(), buffers.back().size());
+  }
+  ctx->execute();
 }
 
 }  // namespace onyx::test
