@@ -58,6 +58,9 @@ class Shape {
   bool is_static() const;
   // The numbers, when is_static(); std::nullopt otherwise.
   std::optional<std::vector<int64_t>> static_dims() const;
+  // True when concrete `dims` can have this shape: the same rank (when known) and equal wherever a dimension is
+  // a known number (symbols and unknown dimensions accept any value).
+  bool fits(const std::vector<int64_t>& dims) const;
   // Element count when static and representable; std::nullopt otherwise (also on int64 overflow).
   std::optional<int64_t> numel() const;
   // "[1,3,224,224]", "[batch,3,?,?]", or "[...]" for unknown rank.

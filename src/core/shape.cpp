@@ -38,6 +38,14 @@ std::optional<std::vector<int64_t>> Shape::static_dims() const {
   return out;
 }
 
+bool Shape::fits(const std::vector<int64_t>& dims) const {
+  if (!rank_known_) return true;
+  if (dims_.size() != dims.size()) return false;
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (dims_[i].is_known() && dims_[i].value() != dims[i]) return false;
+  return true;
+}
+
 std::optional<int64_t> Shape::numel() const {
   auto dims = static_dims();
   if (!dims) return std::nullopt;

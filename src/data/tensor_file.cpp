@@ -217,14 +217,6 @@ void write_tensor_data(const std::string& path, const std::vector<RunnerData>& r
 
 namespace {
 
-bool shape_fits(const Shape& declared, const std::vector<int64_t>& dims) {
-  if (!declared.rank_known()) return true;
-  if (declared.rank() != dims.size()) return false;
-  for (size_t i = 0; i < dims.size(); ++i)
-    if (declared[i].is_known() && declared[i].value() != dims[i]) return false;
-  return true;
-}
-
 std::string names_of(const TensorMetadata& meta) {
   std::string s;
   for (const TensorMeta& m : meta) s += (s.empty() ? "" : ", ") + m.name;
@@ -263,7 +255,7 @@ NamedTensors bind_tensors(const NamedTensors& loaded, const TensorMetadata& meta
     if (m->dtype != DType::kUndefined && t.dtype() != m->dtype)
       fail_bad_input(label, ": ", what, " '", m->name, "' is ", t.describe(), ", the model expects ",
                      dtype_name(m->dtype), m->shape.to_string());
-    if (!shape_fits(m->shape, t.dims()))
+    if (!m->shape.fits(t.dims()))
       fail_bad_input(label, ": ", what, " '", m->name, "' has shape ", dims_to_string(t.dims()),
                      ", the model expects ", m->shape.to_string());
     out.emplace_back(m->name, t);

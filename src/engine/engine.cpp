@@ -172,14 +172,8 @@ std::unique_ptr<EngineData> load_engine_data(plan::AlignedBuffer buffer, const s
       inputs.erase(it);
       // The model declares each weight's shape: the table must agree (kernels size their reads by one or the
       // other; found by mutating cuda plans).
-      if (v->type.is_tensor() && v->type.has_shape && v->type.shape.rank_known()) {
-        const Shape& declared = v->type.shape;
-        bool same = declared.rank() == dims.size();
-        for (size_t k = 0; same && k < dims.size(); ++k)
-          same = !declared[k].is_known() || declared[k].value() == dims[k];
-        if (!same)
-          bad("weight '", name, "' has dims ", dims_to_string(dims), ", the model declares ", declared.to_string());
-      }
+      if (v->type.is_tensor() && v->type.has_shape && !v->type.shape.fits(dims))
+        bad("weight '", name, "' has dims ", dims_to_string(dims), ", the model declares ", v->type.shape.to_string());
       if (v->type.is_tensor() && v->type.dtype != dtype) {
         const auto is_float = [](DType t) {
           return t == DType::kFloat32 || t == DType::kFloat16 || t == DType::kBFloat16;
